@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libzcbuf: everything an application needs. */
+#pragma once
+
+#include <zcbuf/backend.h>
+#include <zcbuf/buffer.h>
+#include <zcbuf/constraints.h>
+#include <zcbuf/cpu_access.h>
+#include <zcbuf/result.h>
+#include <zcbuf/statistics.h>
+#include <zcbuf/unique_fd.h>

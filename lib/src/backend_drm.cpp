@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * DRM dumb buffers exported with PRIME, through libdrm: works on any card
+ * node that can create dumb buffers and export them (vgem, virtio-gpu, most
+ * KMS drivers). The GEM handle is dropped right after export: the dma-buf
+ * keeps the object alive.
+ */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+#include <drm_mode.h>
+
+#include "backends.h"
+#include "page.h"
+
+namespace zcbuf::internal {
+
+namespace {
+
+/* Dumb buffers are images: ask for rows of this many 32-bit pixels, so the
+ * pitch is a whole page on drivers that do not pad it. */
+constexpr std::uint32_t kRowPixels = 1024;
+constexpr std::uint32_t kBitsPerPixel = 32;
+
+class DrmBackend final : public Backend
+{
+public:
+	DrmBackend(UniqueFD card, std::string node)
+		: card_(std::move(card)), node_(std::move(node))
+	{
+	}
+
+	BackendKind kind() const override { return BackendKind::Drm; }
+	const std::string &device() const override { return node_; }
+	BackendCapabilities capabilities() const override
+	{
+		BackendCapabilities caps;
+		caps.dmabuf = true;
+		caps.readOnly = true;
+		return caps;
+	}
+
+protected:
+	Result<Allocation> allocateBacking(const AllocationRequest &request) override
+	{
+		const std::size_t rowBytes = kRowPixels * kBitsPerPixel / 8;
+		std::size_t rows = (request.size + rowBytes - 1) / rowBytes;
+		if (rows > UINT32_MAX)
+			return Error(EINVAL, std::to_string(request.size) +
+						     " bytes is too large for a dumb buffer");
+
+		struct drm_mode_create_dumb create = {};
+		create.width = kRowPixels;
+		create.height = static_cast<std::uint32_t>(rows);
+		create.bpp = kBitsPerPixel;
+		if (drmIoctl(card_.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) < 0)
+			return Error::fromErrno(errno, "DRM_IOCTL_MODE_CREATE_DUMB of " +
+							       std::to_string(request.size) +
+							       " bytes on " + node_);
+
+		int fd = -1;
+		int flags = DRM_CLOEXEC | (request.readOnly ? 0 : DRM_RDWR);
+		int ret = drmPrimeHandleToFD(card_.get(), create.handle, flags, &fd);
+		int exportErrno = errno;
+
+		struct drm_mode_destroy_dumb destroy = {};
+		destroy.handle = create.handle;
+		drmIoctl(card_.get(), DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
+
+		if (ret < 0)
+			return Error::fromErrno(exportErrno, "PRIME export of a dumb buffer on " +
+								     node_);
+
+		Allocation allocation;
+		allocation.fd = UniqueFD(fd);
+		allocation.properties.size = static_cast<std::size_t>(create.size);
+		return allocation;
+	}
+
+private:
+	UniqueFD card_;
+	const std::string node_;
+};
+
+/* Opens node if its driver can create dumb buffers and export them. */
+Result<UniqueFD> openCapableCard(const std::string &node)
+{
+	UniqueFD card(open(node.c_str(), O_RDWR | O_CLOEXEC));
+	if (!card.isValid())
+		return Error::fromErrno(errno, "drm backend: " + node);
+
+	std::uint64_t dumb = 0;
+	if (drmGetCap(card.get(), DRM_CAP_DUMB_BUFFER, &dumb) < 0 || !dumb)
+		return Error(ENOTSUP, "drm backend: " + node +
+					      " cannot create dumb buffers");
+	std::uint64_t prime = 0;
+	if (drmGetCap(card.get(), DRM_CAP_PRIME, &prime) < 0 ||
+	    !(prime & DRM_PRIME_CAP_EXPORT))
+		return Error(ENOTSUP, "drm backend: " + node +
+					      " cannot export buffers with PRIME");
+	return card;
+}
+
+} /* namespace */
+
+Result<std::shared_ptr<Backend>> openDrmBackend(std::string_view device)
+{
+	if (!device.empty()) {
+		std::string node(device);
+		Result<UniqueFD> card = openCapableCard(node);
+		if (!card)
+			return card.error();
+		return std::shared_ptr<Backend>(
+			std::make_shared<DrmBackend>(std::move(card).value(), node));
+	}
+
+	Error last(ENOENT, "drm backend: no /dev/dri/card* node");
+	for (int i = 0; i < 16; i++) {
+		std::string node = "/dev/dri/card" + std::to_string(i);
+		if (access(node.c_str(), F_OK) != 0)
+			continue;
+		Result<UniqueFD> card = openCapableCard(node);
+		if (card)
+			return std::shared_ptr<Backend>(
+				std::make_shared<DrmBackend>(std::move(card).value(), node));
+		last = card.error();
+	}
+	return last;
+}
+
+} /* namespace zcbuf::internal */

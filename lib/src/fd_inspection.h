@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What an fd really is, asked of the kernel rather than assumed, and the
+ * dma-buf calls that depend on it.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <zcbuf/result.h>
+
+namespace zcbuf::internal {
+
+enum class FdType {
+	Dmabuf,
+	Memfd,
+};
+
+struct FdInspection {
+	FdType type;
+	std::size_t size;
+	bool writable;
+};
+
+/* Identifies a dma-buf (its file system's magic) or a memfd and its size;
+ * every other kind of fd is an error that says what it is. */
+Result<FdInspection> inspectFd(int fd);
+
+bool isDmabuf(int fd);
+
+/* DMA_BUF_IOCTL_SYNC, restarted on EINTR and EAGAIN. */
+Result<void> dmabufSync(int fd, std::uint64_t flags);
+
+/* DMA_BUF_SET_NAME with the name cut to what the kernel accepts. */
+Result<void> dmabufSetName(int fd, const std::string &name);
+
+} /* namespace zcbuf::internal */
