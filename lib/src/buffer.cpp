@@ -167,6 +167,8 @@ Result<void> Buffer::adoptFd(UniqueFD fd, BackingProperties properties)
 		(void)internal::dmabufSetName(fd.get(), name_);
 
 	fd_ = std::move(fd);
+	/* The layout was recorded before the backing existed. */
+	properties.strides = std::move(properties_.strides);
 	properties_ = std::move(properties);
 	counters(kind_).bytes += properties_.size;
 	if (kind_ == BackendKind::Imported)

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The zcbuf GstAllocator. Memory from a dma-buf backend is dmabuf memory
+ * that upstream importers accept (gst_is_dmabuf_memory(),
+ * gst_dmabuf_memory_get_fd()); memory from the memfd backend is fd memory
+ * and never claims to be dmabuf. That is why there are two allocator types:
+ * in 1.22 gst_is_dmabuf_memory() checks the allocator's type.
+ *
+ * Mappings are made once per buffer and kept; every gst_memory_map() and
+ * gst_memory_unmap() is a DMA_BUF_IOCTL_SYNC START/END with the map's
+ * READ/WRITE flags.
+ */
+#pragma once
+
+#include <gst/allocators/allocators.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* The name the default allocator is registered under. */
+#define GST_ALLOCATOR_ZCBUF "zcbuf"
+
+#define GST_TYPE_ZCBUF_DMABUF_ALLOCATOR (gst_zcbuf_dmabuf_allocator_get_type())
+G_DECLARE_FINAL_TYPE(GstZcbufDmabufAllocator, gst_zcbuf_dmabuf_allocator, GST,
+		     ZCBUF_DMABUF_ALLOCATOR, GstDmaBufAllocator)
+
+#define GST_TYPE_ZCBUF_FD_ALLOCATOR (gst_zcbuf_fd_allocator_get_type())
+G_DECLARE_FINAL_TYPE(GstZcbufFdAllocator, gst_zcbuf_fd_allocator, GST,
+		     ZCBUF_FD_ALLOCATOR, GstFdAllocator)
+
+/**
+ * gst_zcbuf_allocator_new:
+ * @backend: (nullable): a backend spec ("memfd", "drm", "drm:/dev/dri/card1",
+ *   "dma-heap:system", "udmabuf", "module"), or %NULL for the default
+ *   (ZCBUF_BACKEND, else the best available)
+ * @error: (out) (optional): why the backend could not be opened
+ *
+ * Returns: (transfer full) (nullable): a dmabuf or fd allocator, as the
+ *   backend gives; %NULL if the backend is missing (never another backend).
+ */
+GstAllocator *gst_zcbuf_allocator_new(const gchar *backend, GError **error);
+
+gboolean gst_is_zcbuf_allocator(GstAllocator *allocator);
+gboolean gst_is_zcbuf_memory(GstMemory *memory);
+
+/* Whether the allocator's memory is real dma-buf memory. */
+gboolean gst_zcbuf_allocator_is_dmabuf(GstAllocator *allocator);
+
+/**
+ * gst_zcbuf_allocator_get_backend:
+ *
+ * Returns: (transfer full): the backend's description, e.g.
+ *   "drm (/dev/dri/card0)"; free with g_free().
+ */
+gchar *gst_zcbuf_allocator_get_backend(GstAllocator *allocator);
+
+/**
+ * gst_zcbuf_allocator_import_fd:
+ * @fd: a dma-buf or memfd; the caller keeps it (the memory owns a duplicate)
+ * @size: the bytes the memory must hold
+ * @error: (out) (optional): why the fd was refused (a closed fd, a pipe, a
+ *   socket, a regular file, a buffer smaller than @size)
+ *
+ * Wraps a received fd without copying.
+ *
+ * Returns: (transfer full) (nullable): dmabuf memory for a dma-buf, fd memory
+ *   for a memfd.
+ */
+GstMemory *gst_zcbuf_allocator_import_fd(gint fd, gsize size, GError **error);
+
+/* Registers the default allocator as "zcbuf" (once). */
+void gst_zcbuf_allocator_register(void);
+
+G_END_DECLS
