@@ -136,6 +136,7 @@ TEST_P(PoolTest, HonoursStrideAlignAndPaddingFromDownstream)
 	gst_buffer_pool_config_set_params(config, caps, GST_VIDEO_INFO_SIZE(&info), 1, 0);
 	EXPECT_TRUE(gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query));
 	gst_query_unref(query);
+	gst_caps_unref(caps);
 	ASSERT_TRUE(gst_buffer_pool_set_config(pool_, config));
 	ASSERT_TRUE(gst_buffer_pool_set_active(pool_, TRUE));
 
