@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libjpeg's own raw decode of a JPEG (no upsampling, no colour conversion),
+ * the reference zcjpegdec's planes are compared with, also for the scaled
+ * IDCT that jpegdec does not have.
+ */
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gst/gst.h>
+
+#include "media.h"
+
+namespace zcbuf::test {
+
+struct ReferenceImage {
+	int width = 0;
+	int height = 0;
+	/* One plane per JPEG component at the size libjpeg decodes it to
+	 * (for scaled 4:2:0 images libjpeg decodes chroma at luma size). */
+	std::vector<Plane> components;
+	std::string error;
+};
+
+/* @dct is a J_DCT_METHOD; jpegdec's and zcjpegdec's default is JDCT_IFAST. */
+ReferenceImage referenceDecode(GstBuffer *jpeg, unsigned scaleDenom, int dct);
+
+/* Averages @plane down to @width x @height with factors 1 or 2 (a box
+ * over the samples that exist), as a chroma resampling reference. */
+Plane boxDown(const Plane &plane, int width, int height);
+
+/* The largest absolute difference between two planes of the same size. */
+int maxDifference(const Plane &a, const Plane &b);
+
+} /* namespace zcbuf::test */

@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * zcjpegdec against jpegdec and libjpeg's own raw decode: pixels, formats,
+ * threads, DCT scaling, containers and parsers in front, camera caps, bad
+ * data, sizes, renegotiation, seeking and the memory it decodes into.
+ */
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gst/allocators/allocators.h>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+#include <jpeglib.h>
+
+#include <gst/zcbuf/gstzcbuf.h>
+#include <zcbuf/statistics.h>
+
+#include "gst_leak_checked_test.h"
+#include "jpeg_reference.h"
+#include "media.h"
+
+using namespace zcbuf;
+using namespace zcbuf::test;
+
+namespace {
+
+class JpegDecTest : public test::GstBackendTest
+{
+protected:
+	/* "zcjpegdec backend=... <extra>" */
+	std::string zcjpegdec(const std::string &extra = "") const
+	{
+		return std::string("zcjpegdec backend=") + spec() + " " + extra;
+	}
+
+	/* Decodes @input with @decoder, then through @caps (a caps filter
+	 * string, or empty) into an appsink. */
+	Samples decode(const Stream &input, const std::string &decoder,
+		       const std::string &caps = "") const
+	{
+		std::string description = "appsrc name=src ! " + decoder + " ! ";
+		if (!caps.empty())
+			description += caps + " ! ";
+		description += "appsink name=sink sync=false";
+		return runPipeline(description, &input);
+	}
+};
+
+/* A JPEG truncated after @keep of its bytes. */
+GstBuffer *truncated(GstBuffer *jpeg, gsize keep)
+{
+	return gst_buffer_copy_region(jpeg, GST_BUFFER_COPY_ALL, 0, keep);
+}
+
+GstBuffer *bufferOf(const std::vector<std::uint8_t> &bytes)
+{
+	GstBuffer *buffer = gst_buffer_new_allocate(nullptr, bytes.size(), nullptr);
+	gst_buffer_fill(buffer, 0, bytes.data(), bytes.size());
+	return buffer;
+}
+
+/* Removes every marker segment @marker (e.g. 0xC4, DHT) before the first
+ * SOS, as MJPEG cameras do with the standard Huffman tables (AVI1). */
+GstBuffer *withoutSegments(GstBuffer *jpeg, std::uint8_t marker)
+{
+	std::vector<std::uint8_t> in = bytesOf(jpeg), out(in.begin(), in.begin() + 2);
+	std::size_t pos = 2;
+	while (pos + 4 <= in.size()) {
+		std::uint8_t m = in[pos + 1];
+		std::size_t length = static_cast<std::size_t>(in[pos + 2]) << 8 | in[pos + 3];
+		if (m == 0xda) {
+			out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(pos), in.end());
+			break;
+		}
+		if (m != marker)
+			out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(pos),
+				   in.begin() + static_cast<std::ptrdiff_t>(pos + 2 + length));
+		pos += 2 + length;
+	}
+	GstBuffer *buffer = bufferOf(out);
+	gst_buffer_copy_into(buffer, jpeg, GST_BUFFER_COPY_METADATA, 0, -1);
+	return buffer;
+}
+
+/* Checks every component against libjpeg's raw decode: exact where the
+ * sizes agree, within 1 of a box average where zcjpegdec resamples chroma. */
+void expectMatchesReference(GstSample *sample, const ReferenceImage &reference,
+			    const std::string &what)
+{
+	ASSERT_EQ(reference.error, "") << what;
+	const GstVideoFormatInfo *info = gst_video_format_get_info(sampleFormat(sample));
+	ASSERT_EQ(GST_VIDEO_FORMAT_INFO_N_COMPONENTS(info), reference.components.size()) << what;
+	for (guint c = 0; c < reference.components.size(); c++) {
+		Plane ours = component(sample, static_cast<int>(c));
+		const Plane &theirs = reference.components[c];
+		if (ours.width == theirs.width && ours.height == theirs.height) {
+			EXPECT_EQ(comparePlanes(ours, theirs), "") << what << ", component " << c;
+		} else {
+			ASSERT_GT(c, 0u) << what << ": luma is never resampled";
+			EXPECT_LE(maxDifference(ours, boxDown(theirs, ours.width, ours.height)), 1)
+				<< what << ", component " << c << " resampled from "
+				<< theirs.width << "x" << theirs.height << " to " << ours.width
+				<< "x" << ours.height;
+		}
+	}
+}
+
+const char *naturalFormat(const std::string &raw)
+{
+	return raw == "I420" ? "I420" : raw == "Y42B" ? "Y42B" : raw == "Y444" ? "Y444" : "GRAY8";
+}
+
+/* Pixels */
+
+TEST_P(JpegDecTest, SamePixelsAsJpegdecForEverySampling)
+{
+	struct Size {
+		int width, height;
+	};
+	const std::vector<Size> sizes = { { 320, 240 }, { 33, 17 }, { 1001, 333 } };
+	for (const char *format : { "I420", "Y42B", "Y444", "GRAY8" }) {
+		for (Size size : sizes) {
+			std::string what = std::string(format) + " " + std::to_string(size.width) +
+					   "x" + std::to_string(size.height);
+			Stream jpegs = encodeJpegs(format, size.width, size.height, 2, "smpte");
+			Samples ours = decode(jpegs, zcjpegdec());
+			Samples theirs = decode(jpegs, "jpegdec");
+			ASSERT_EQ(ours.error, "") << what << ": " << ours.errorDebug;
+			ASSERT_EQ(ours.size(), 2u) << what;
+			ASSERT_EQ(theirs.size(), 2u) << what;
+			for (std::size_t i = 0; i < ours.size(); i++) {
+				EXPECT_STREQ(gst_video_format_to_string(sampleFormat(ours.samples[i])),
+					     naturalFormat(format))
+					<< what;
+				expectMatchesReference(
+					ours.samples[i],
+					referenceDecode(jpegs.buffers[i], 1, JDCT_IFAST), what);
+				/* jpegdec gives I420 for every YCbCr JPEG. */
+				EXPECT_EQ(comparePlanes(component(ours.samples[i], 0),
+							component(theirs.samples[i], 0)),
+					  "")
+					<< what << " luma vs jpegdec";
+			}
+			std::string f = format;
+			if (f == "I420" || f == "GRAY8") {
+				for (std::size_t i = 0; i < ours.size(); i++)
+					EXPECT_EQ(compareFrames(ours.samples[i], theirs.samples[i]), "")
+						<< what << " vs jpegdec";
+			} else if (size.width % 2 == 0 && size.height % 2 == 0) {
+				/* jpegdec decimates 4:2:2/4:4:4 chroma to 4:2:0 by taking
+				 * odd rows (and even columns): ours must hold exactly
+				 * those samples. */
+				int fx = f == "Y444" ? 2 : 1;
+				for (int c = 1; c < 3; c++) {
+					Plane mine = component(ours.samples[0], c);
+					Plane jd = component(theirs.samples[0], c);
+					for (int y = 0; y < jd.height; y++)
+						for (int x = 0; x < jd.width; x++)
+							ASSERT_EQ(jd.at(x, y),
+								  mine.at(x * fx, 2 * y + 1))
+								<< what << " component " << c << " at "
+								<< x << "," << y;
+				}
+			}
+		}
+	}
+}
+
+TEST_P(JpegDecTest, Nv12WhenDownstreamAsksForIt)
+{
+	Stream jpegs = encodeJpegs("I420", 322, 242, 2, "smpte");
+	Samples ours = decode(jpegs, zcjpegdec(), "video/x-raw,format=NV12");
+	Samples theirs = decode(jpegs, "jpegdec");
+	ASSERT_EQ(ours.error, "") << ours.errorDebug;
+	ASSERT_EQ(ours.size(), 2u);
+	ASSERT_EQ(theirs.size(), 2u);
+	for (std::size_t i = 0; i < 2; i++) {
+		EXPECT_EQ(sampleFormat(ours.samples[i]), GST_VIDEO_FORMAT_NV12);
+		for (int c = 0; c < 3; c++)
+			EXPECT_EQ(comparePlanes(component(ours.samples[i], c),
+						component(theirs.samples[i], c)),
+				  "")
+				<< "component " << c;
+	}
+}
+
+TEST_P(JpegDecTest, I420AndNv12From422And444WhenDownstreamAsks)
+{
+	for (const char *format : { "Y42B", "Y444" }) {
+		Stream jpegs = encodeJpegs(format, 322, 241, 1, "smpte");
+		ReferenceImage reference = referenceDecode(jpegs.buffers[0], 1, JDCT_IFAST);
+		for (const char *output : { "I420", "NV12" }) {
+			std::string what = std::string(format) + " -> " + output;
+			Samples ours = decode(jpegs, zcjpegdec("n-threads=2"),
+					      std::string("video/x-raw,format=") + output);
+			ASSERT_EQ(ours.error, "") << what << ": " << ours.errorDebug;
+			ASSERT_EQ(ours.size(), 1u) << what;
+			EXPECT_STREQ(gst_video_format_to_string(sampleFormat(ours.samples[0])), output);
+			expectMatchesReference(ours.samples[0], reference, what);
+		}
+	}
+}
+
+TEST_P(JpegDecTest, IdctMethodsMatchLibjpeg)
+{
+	Stream jpegs = encodeJpegs("I420", 176, 144, 1, "smpte");
+	const std::vector<std::pair<const char *, int>> methods = {
+		{ "islow", JDCT_ISLOW }, { "ifast", JDCT_IFAST }, { "float", JDCT_FLOAT }
+	};
+	for (const auto &[name, method] : methods) {
+		Samples ours = decode(jpegs, zcjpegdec(std::string("idct-method=") + name));
+		ASSERT_EQ(ours.size(), 1u) << name;
+		expectMatchesReference(ours.samples[0], referenceDecode(jpegs.buffers[0], 1, method),
+				       name);
+	}
+}
+
+/* Threads */
+
+TEST_P(JpegDecTest, ThreadsKeepOrderAndTimestamps)
+{
+	const int count = slowRun() ? 12 : 40;
+	Stream jpegs = encodeJpegs("I420", 320, 240, count, "ball");
+	Samples single = decode(jpegs, zcjpegdec("n-threads=1"));
+	Samples theirs = decode(jpegs, "jpegdec");
+	ASSERT_EQ(single.size(), static_cast<std::size_t>(count));
+	ASSERT_EQ(theirs.size(), static_cast<std::size_t>(count));
+	for (int threads : { 2, 4 }) {
+		Samples ours = decode(jpegs, zcjpegdec("n-threads=" + std::to_string(threads)));
+		ASSERT_EQ(ours.error, "") << ours.errorDebug;
+		ASSERT_EQ(ours.size(), static_cast<std::size_t>(count)) << threads << " threads";
+		for (int i = 0; i < count; i++) {
+			GstBuffer *out = ours.buffer(i);
+			EXPECT_EQ(GST_BUFFER_PTS(out), GST_BUFFER_PTS(jpegs.buffers[i]))
+				<< threads << " threads, frame " << i;
+			EXPECT_EQ(GST_BUFFER_DURATION(out), GST_BUFFER_DURATION(jpegs.buffers[i]));
+			EXPECT_EQ(compareFrames(ours.samples[i], single.samples[i]), "")
+				<< threads << " threads, frame " << i;
+			EXPECT_EQ(compareFrames(ours.samples[i], theirs.samples[i]), "")
+				<< threads << " threads, frame " << i << " vs jpegdec";
+		}
+	}
+}
+
+/* DCT scaling */
+
+TEST_P(JpegDecTest, ScaledIdctMatchesLibjpegsScaledDecode)
+{
+	const std::vector<std::pair<const char *, unsigned>> scales = {
+		{ "half", 2 }, { "quarter", 4 }, { "eighth", 8 }
+	};
+	for (const char *format : { "I420", "Y42B", "Y444", "GRAY8" }) {
+		Stream jpegs = encodeJpegs(format, 330, 250, 1, "smpte");
+		for (const auto &[name, denom] : scales) {
+			std::string what = std::string(format) + " scale=" + name;
+			Samples ours = decode(jpegs, zcjpegdec(std::string("scale=") + name));
+			ASSERT_EQ(ours.error, "") << what << ": " << ours.errorDebug;
+			ASSERT_EQ(ours.size(), 1u) << what;
+			GstVideoInfo info;
+			ASSERT_TRUE(gst_video_info_from_caps(&info, gst_sample_get_caps(ours.samples[0])));
+			EXPECT_EQ(GST_VIDEO_INFO_WIDTH(&info), static_cast<int>((330 + denom - 1) / denom))
+				<< what;
+			EXPECT_EQ(GST_VIDEO_INFO_HEIGHT(&info), static_cast<int>((250 + denom - 1) / denom))
+				<< what;
+			EXPECT_STREQ(gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info)),
+				     naturalFormat(format))
+				<< what;
+			expectMatchesReference(ours.samples[0],
+					       referenceDecode(jpegs.buffers[0], denom, JDCT_IFAST), what);
+		}
+	}
+}
+
+/* Containers, parsers, cameras */
+
+struct ContainerCase {
+	const char *name;
+	const char *muxer;
+	const char *demuxer;
+};
+
+TEST_P(JpegDecTest, AfterDemuxersParsersAndMultifilesrc)
+{
+	const int count = slowRun() ? 6 : 20;
+	TempDir dir;
+	const std::string produce = "videotestsrc num-buffers=" + std::to_string(count) +
+				    " pattern=ball ! video/x-raw,format=I420,width=320,height=240,"
+				    "framerate=30/1 ! jpegenc ! ";
+	const std::vector<ContainerCase> containers = {
+		{ "clip.avi", "avimux", "avidemux" },
+		{ "clip.mkv", "matroskamux", "matroskademux" },
+		{ "clip.mov", "qtmux", "qtdemux" },
+	};
+	std::vector<std::pair<std::string, std::string>> inputs; /* name, source part */
+	for (const ContainerCase &c : containers) {
+		GError *error = nullptr;
+		std::string write = produce + c.muxer + " ! filesink location=" + dir.file(c.name);
+		GstElement *pipeline = gst_parse_launch(write.c_str(), &error);
+		ASSERT_NE(pipeline, nullptr) << error->message;
+		gst_element_set_state(pipeline, GST_STATE_PLAYING);
+		GstBus *bus = gst_element_get_bus(pipeline);
+		GstMessage *done = gst_bus_timed_pop_filtered(
+			bus, 60 * GST_SECOND,
+			static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+		ASSERT_NE(done, nullptr);
+		EXPECT_EQ(GST_MESSAGE_TYPE(done), GST_MESSAGE_EOS) << c.name;
+		gst_message_unref(done);
+		gst_object_unref(bus);
+		destroyPipeline(pipeline);
+		inputs.emplace_back(c.demuxer,
+				    "filesrc location=" + dir.file(c.name) + " ! " + c.demuxer);
+	}
+	/* One file per frame, and the same frames concatenated. */
+	Stream jpegs = encodeJpegs("I420", 320, 240, count, "ball");
+	std::vector<std::uint8_t> all;
+	for (std::size_t i = 0; i < jpegs.buffers.size(); i++) {
+		gchar *name = g_strdup_printf("frame-%05zu.jpg", i);
+		ASSERT_TRUE(writeFile(dir.file(name), jpegs.buffers[i]));
+		g_free(name);
+		std::vector<std::uint8_t> bytes = bytesOf(jpegs.buffers[i]);
+		all.insert(all.end(), bytes.begin(), bytes.end());
+		/* Junk between images, as a broken stream may have. */
+		if (i == 3)
+			all.insert(all.end(), { 0x00, 0x12, 0xff, 0x34 });
+	}
+	GstBuffer *concatenated = bufferOf(all);
+	ASSERT_TRUE(writeFile(dir.file("all.mjpeg"), concatenated));
+	gst_buffer_unref(concatenated);
+	inputs.emplace_back("multifilesrc", "multifilesrc location=" + dir.file("frame-%05d.jpg") +
+						    " caps=image/jpeg,framerate=30/1");
+	inputs.emplace_back("jpegparse", "filesrc location=" + dir.file("all.mjpeg") + " ! jpegparse");
+	inputs.emplace_back("byte stream", "filesrc location=" + dir.file("all.mjpeg"));
+
+	for (const auto &[name, source] : inputs) {
+		for (const char *threads : { "1", "2" }) {
+			Samples ours = runPipeline(source + " ! " +
+						   zcjpegdec(std::string("n-threads=") + threads) +
+						   " ! appsink name=sink sync=false");
+			Samples theirs = runPipeline(source + " ! jpegdec ! appsink name=sink sync=false");
+			ASSERT_EQ(ours.error, "") << name << ": " << ours.errorDebug;
+			ASSERT_EQ(ours.size(), static_cast<std::size_t>(count)) << name;
+			ASSERT_EQ(theirs.size(), ours.size()) << name;
+			for (std::size_t i = 0; i < ours.size(); i++) {
+				EXPECT_EQ(compareFrames(ours.samples[i], theirs.samples[i]), "")
+					<< name << ", frame " << i;
+				EXPECT_EQ(GST_BUFFER_PTS(ours.buffer(i)), GST_BUFFER_PTS(theirs.buffer(i)))
+					<< name << ", frame " << i;
+			}
+		}
+	}
+}
+
+TEST_P(JpegDecTest, MjpegCameraCapsAndFrames)
+{
+	Stream jpegs = encodeJpegs("Y42B", 320, 240, 4, "ball");
+	Samples reference = decode(jpegs, zcjpegdec());
+	ASSERT_EQ(reference.size(), 4u);
+
+	/* Frames as cameras send them: without EOI, without Huffman tables
+	 * (the standard ones, AVI1 style). */
+	Stream camera;
+	for (std::size_t i = 0; i < jpegs.buffers.size(); i++) {
+		GstBuffer *frame = jpegs.buffers[i];
+		if (i == 1)
+			frame = truncated(frame, gst_buffer_get_size(frame) - 2);
+		else if (i == 2)
+			frame = withoutSegments(frame, 0xc4);
+		else
+			frame = gst_buffer_ref(frame);
+		camera.buffers.push_back(frame);
+	}
+	const std::vector<const char *> capsList = {
+		"image/jpeg,width=320,height=240,framerate=30/1",
+		"image/jpeg,parsed=true,width=320,height=240,framerate=30/1,sof-marker=0,"
+		"pixel-aspect-ratio=1/1",
+		"image/jpeg",
+	};
+	for (const char *caps : capsList) {
+		camera.caps = gst_caps_from_string(caps);
+		Samples ours = decode(camera, zcjpegdec("n-threads=2"));
+		gst_clear_caps(&camera.caps);
+		ASSERT_EQ(ours.error, "") << caps << ": " << ours.errorDebug;
+		ASSERT_EQ(ours.size(), 4u) << caps;
+		for (std::size_t i = 0; i < 4; i++)
+			EXPECT_EQ(compareFrames(ours.samples[i], reference.samples[i]), "")
+				<< caps << ", frame " << i;
+	}
+}
+
+/* Bad data */
+
+Stream badStream(const Stream &jpegs)
+{
+	Stream bad;
+	bad.caps = gst_caps_copy(jpegs.caps);
+	auto add = [&](GstBuffer *buffer, std::size_t slot) {
+		GST_BUFFER_PTS(buffer) = GST_BUFFER_PTS(jpegs.buffers[slot]);
+		GST_BUFFER_DURATION(buffer) = GST_BUFFER_DURATION(jpegs.buffers[slot]);
+		bad.buffers.push_back(buffer);
+	};
+	std::vector<std::uint8_t> garbage(3000);
+	for (std::size_t i = 0; i < garbage.size(); i++)
+		garbage[i] = static_cast<std::uint8_t>(i * 7919 % 251);
+	/* good, garbage, good, cut at half, good, empty, good, garbage after
+	 * a real SOI */
+	add(gst_buffer_copy(jpegs.buffers[0]), 0);
+	add(bufferOf(garbage), 1);
+	add(gst_buffer_copy(jpegs.buffers[2]), 2);
+	add(truncated(jpegs.buffers[3], gst_buffer_get_size(jpegs.buffers[3]) / 2), 3);
+	add(gst_buffer_copy(jpegs.buffers[4]), 4);
+	add(gst_buffer_new(), 5);
+	add(gst_buffer_copy(jpegs.buffers[6]), 6);
+	std::vector<std::uint8_t> soiThenGarbage = { 0xff, 0xd8 };
+	soiThenGarbage.insert(soiThenGarbage.end(), garbage.begin(), garbage.end());
+	add(bufferOf(soiThenGarbage), 7);
+	return bad;
+}
+
+TEST_P(JpegDecTest, CorruptTruncatedAndEmptyFramesAreCountedErrors)
+{
+	Stream jpegs = encodeJpegs("I420", 320, 240, 8, "ball");
+	Stream bad = badStream(jpegs);
+	for (const char *threads : { "1", "3" }) {
+		/* Never fail: the good frames come out, the bad are dropped. */
+		Samples ours = decode(bad, zcjpegdec(std::string("max-errors=-1 n-threads=") + threads));
+		EXPECT_EQ(ours.error, "") << ours.errorDebug;
+		EXPECT_TRUE(ours.eos);
+		ASSERT_EQ(ours.size(), 4u);
+		for (std::size_t i = 0; i < 4; i++)
+			EXPECT_EQ(GST_BUFFER_PTS(ours.buffer(i)), GST_BUFFER_PTS(jpegs.buffers[2 * i]));
+
+		/* Fail on the first bad frame. */
+		Samples strict = decode(bad, zcjpegdec(std::string("max-errors=0 n-threads=") + threads));
+		EXPECT_EQ(strict.error, "Failed to decode JPEG image");
+		EXPECT_NE(strict.errorDebug.find("frame 1:"), std::string::npos) << strict.errorDebug;
+		EXPECT_EQ(strict.size(), 1u);
+	}
+
+	/* Each kind of damage on its own, with a clear reason. */
+	struct Case {
+		GstBuffer *buffer;
+		const char *reason;
+	};
+	std::vector<Case> cases = {
+		{ bad.buffers[1], "Not a JPEG file" },
+		{ bad.buffers[3], "damaged or truncated data" },
+		{ bad.buffers[5], "the buffer is empty" },
+	};
+	for (const Case &c : cases) {
+		Stream one;
+		one.caps = gst_caps_copy(jpegs.caps);
+		one.buffers.push_back(gst_buffer_ref(c.buffer));
+		Samples strict = decode(one, zcjpegdec("max-errors=0"));
+		EXPECT_EQ(strict.error, "Failed to decode JPEG image");
+		EXPECT_NE(strict.errorDebug.find(c.reason), std::string::npos) << strict.errorDebug;
+	}
+}
+
+TEST_P(JpegDecTest, MaxErrorsCountsConsecutiveBadFrames)
+{
+	Stream jpegs = encodeJpegs("I420", 64, 48, 6, "ball");
+	Stream bad;
+	bad.caps = gst_caps_copy(jpegs.caps);
+	/* good, bad, good, bad, bad, bad */
+	for (std::size_t i = 0; i < 6; i++) {
+		bool broken = i == 1 || i >= 3;
+		GstBuffer *buffer = broken ? truncated(jpegs.buffers[i], 100)
+					   : gst_buffer_copy(jpegs.buffers[i]);
+		bad.buffers.push_back(buffer);
+	}
+	/* Two bad in a row are tolerated, the third is not. */
+	Samples ours = decode(bad, zcjpegdec("max-errors=2"));
+	EXPECT_EQ(ours.error, "Failed to decode JPEG image");
+	EXPECT_NE(ours.errorDebug.find("frame 5:"), std::string::npos) << ours.errorDebug;
+	EXPECT_EQ(ours.size(), 2u);
+
+	/* The default tolerates a few bad frames but not a stream of them. */
+	Samples byDefault = decode(bad, zcjpegdec());
+	EXPECT_EQ(byDefault.error, "") << byDefault.errorDebug;
+	EXPECT_EQ(byDefault.size(), 2u);
+	Stream garbage;
+	garbage.caps = gst_caps_copy(jpegs.caps);
+	for (int i = 0; i < 12; i++)
+		garbage.buffers.push_back(truncated(jpegs.buffers[0], 50));
+	Samples flood = decode(garbage, zcjpegdec());
+	EXPECT_EQ(flood.error, "Failed to decode JPEG image");
+}
+
+/* Sizes */
+
+TEST_P(JpegDecTest, TinyOddAndHugeSizes)
+{
+	struct Size {
+		const char *format;
+		int width, height;
+	};
+	std::vector<Size> sizes = {
+		{ "I420", 1, 1 },    { "GRAY8", 1, 1 },  { "Y444", 1, 1 },  { "Y42B", 1, 1 },
+		{ "I420", 2, 2 },    { "I420", 3, 5 },   { "I420", 17, 9 }, { "I420", 31, 33 },
+		{ "I420", 4095, 2161 }, { "I420", 7680, 4320 },
+	};
+	for (const Size &size : sizes) {
+		std::string what = std::string(size.format) + " " + std::to_string(size.width) + "x" +
+				   std::to_string(size.height);
+		Stream jpegs = encodeJpegs(size.format, size.width, size.height, 1, "smpte");
+		Samples ours = decode(jpegs, zcjpegdec());
+		Samples theirs = decode(jpegs, "jpegdec");
+		ASSERT_EQ(ours.error, "") << what << ": " << ours.errorDebug;
+		ASSERT_EQ(ours.size(), 1u) << what;
+		ASSERT_EQ(theirs.size(), 1u) << what;
+		expectMatchesReference(ours.samples[0], referenceDecode(jpegs.buffers[0], 1, JDCT_IFAST),
+				       what);
+		EXPECT_EQ(comparePlanes(component(ours.samples[0], 0), component(theirs.samples[0], 0)),
+			  "")
+			<< what << " luma vs jpegdec";
+		if (sampleFormat(ours.samples[0]) == sampleFormat(theirs.samples[0])) {
+			EXPECT_EQ(compareFrames(ours.samples[0], theirs.samples[0]), "") << what;
+		}
+	}
+}
+
+TEST_P(JpegDecTest, StridesWithAndWithoutVideoMeta)
+{
+	/* 1001 wide: the default I420 stride (1004) is narrower than
+	 * libjpeg's whole blocks (1008). Without GstVideoMeta downstream the
+	 * layout must stay the default one and rows are staged; with it the
+	 * pool pads the stride and libjpeg writes straight into the planes. */
+	Stream jpegs = encodeJpegs("I420", 1001, 333, 1, "smpte");
+	Samples reference = decode(jpegs, "jpegdec");
+	ASSERT_EQ(reference.size(), 1u);
+	for (bool meta : { false, true }) {
+		GstHarness *h = gst_harness_new_parse(zcjpegdec().c_str());
+		if (meta)
+			gst_harness_add_propose_allocation_meta(h, GST_VIDEO_META_API_TYPE, nullptr);
+		gst_harness_set_src_caps(h, gst_caps_copy(jpegs.caps));
+		ASSERT_EQ(gst_harness_push(h, gst_buffer_ref(jpegs.buffers[0])), GST_FLOW_OK);
+		GstBuffer *out = gst_harness_pull(h);
+		ASSERT_NE(out, nullptr);
+		GstVideoMeta *vmeta = gst_buffer_get_video_meta(out);
+		ASSERT_NE(vmeta, nullptr) << "the pool always attaches GstVideoMeta";
+		if (meta)
+			EXPECT_EQ(vmeta->stride[0] % 16, 0) << "padded for libjpeg's blocks";
+		else
+			EXPECT_EQ(vmeta->stride[0], 1004) << "default layout without VideoMeta support";
+		GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
+		GstSample *sample = gst_sample_new(out, caps, nullptr, nullptr);
+		EXPECT_EQ(compareFrames(sample, reference.samples[0]), "") << "meta " << meta;
+		gst_sample_unref(sample);
+		gst_caps_unref(caps);
+		gst_buffer_unref(out);
+		gst_harness_teardown(h);
+	}
+}
+
+/* Caps changes, EOS, seeking */
+
+TEST_P(JpegDecTest, RenegotiatesOnSizeAndSamplingChanges)
+{
+	struct Part {
+		const char *format;
+		int width, height;
+		GstVideoFormat expected;
+	};
+	const std::vector<Part> parts = {
+		{ "I420", 320, 240, GST_VIDEO_FORMAT_I420 },
+		{ "Y42B", 160, 120, GST_VIDEO_FORMAT_Y42B },
+		{ "GRAY8", 64, 48, GST_VIDEO_FORMAT_GRAY8 },
+		{ "I420", 33, 17, GST_VIDEO_FORMAT_I420 },
+	};
+	Stream all;
+	all.caps = gst_caps_from_string("image/jpeg,parsed=true,framerate=30/1");
+	std::vector<Stream> pieces;
+	for (const Part &part : parts)
+		pieces.push_back(encodeJpegs(part.format, part.width, part.height, 3, "ball"));
+	GstClockTime pts = 0;
+	for (Stream &piece : pieces)
+		for (GstBuffer *buffer : piece.buffers) {
+			GstBuffer *copy = gst_buffer_copy(buffer);
+			GST_BUFFER_PTS(copy) = pts;
+			pts += GST_SECOND / 30;
+			all.buffers.push_back(copy);
+		}
+	for (const char *threads : { "1", "2" }) {
+		Samples ours = decode(all, zcjpegdec(std::string("n-threads=") + threads));
+		ASSERT_EQ(ours.error, "") << ours.errorDebug;
+		ASSERT_EQ(ours.size(), 12u);
+		for (std::size_t i = 0; i < 12; i++) {
+			const Part &part = parts[i / 3];
+			GstVideoInfo info;
+			ASSERT_TRUE(gst_video_info_from_caps(&info, gst_sample_get_caps(ours.samples[i])));
+			EXPECT_EQ(GST_VIDEO_INFO_FORMAT(&info), part.expected) << "frame " << i;
+			EXPECT_EQ(GST_VIDEO_INFO_WIDTH(&info), part.width) << "frame " << i;
+			EXPECT_EQ(GST_VIDEO_INFO_HEIGHT(&info), part.height) << "frame " << i;
+			EXPECT_EQ(GST_BUFFER_PTS(ours.buffer(i)), GST_BUFFER_PTS(all.buffers[i]));
+			expectMatchesReference(ours.samples[i],
+					       referenceDecode(all.buffers[i], 1, JDCT_IFAST),
+					       "frame " + std::to_string(i));
+		}
+	}
+}
+
+TEST_P(JpegDecTest, FlushingSeekMidStream)
+{
+	const int count = slowRun() ? 30 : 60;
+	TempDir dir;
+	std::string file = dir.file("clip.mkv");
+	std::string write = "videotestsrc num-buffers=" + std::to_string(count) +
+			    " pattern=ball ! video/x-raw,format=I420,width=160,height=120,"
+			    "framerate=30/1 ! jpegenc ! matroskamux ! filesink location=" + file;
+	ASSERT_EQ(runToEos(write), "");
+	Samples reference = runPipeline("filesrc location=" + file +
+					" ! matroskademux ! jpegdec ! appsink name=sink sync=false");
+	ASSERT_EQ(reference.size(), static_cast<std::size_t>(count));
+
+	std::string description = "filesrc location=" + file + " ! matroskademux ! " +
+				  zcjpegdec("n-threads=3") +
+				  " ! appsink name=sink sync=false max-buffers=4";
+	GError *error = nullptr;
+	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+	ASSERT_NE(pipeline, nullptr) << error->message;
+	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+	ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+	for (int i = 0; i < 5; i++) {
+		GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
+		ASSERT_NE(sample, nullptr);
+		gst_sample_unref(sample);
+	}
+	const int target = count / 2;
+	GstClockTime position = gst_util_uint64_scale(target, GST_SECOND, 30);
+	ASSERT_TRUE(gst_element_seek_simple(
+		pipeline, GST_FORMAT_TIME,
+		static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), position));
+	std::vector<GstSample *> after;
+	while (GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND))
+		after.push_back(sample);
+	EXPECT_TRUE(gst_app_sink_is_eos(GST_APP_SINK(sink)));
+	/* Frames queued before the seek may still be flushed out; from the
+	 * first frame at the target on, all frames follow in order. */
+	std::size_t first = 0;
+	while (first < after.size() &&
+	       GST_BUFFER_PTS(gst_sample_get_buffer(after[first])) != reference.buffer(target)->pts)
+		first++;
+	ASSERT_LT(first, after.size()) << "no frame at the seek target";
+	EXPECT_EQ(after.size() - first, static_cast<std::size_t>(count - target));
+	for (std::size_t i = first; i < after.size(); i++) {
+		std::size_t frame = target + (i - first);
+		if (frame >= reference.size())
+			break;
+		EXPECT_EQ(GST_BUFFER_PTS(gst_sample_get_buffer(after[i])), reference.buffer(frame)->pts);
+		EXPECT_EQ(compareFrames(after[i], reference.samples[frame]), "") << "frame " << frame;
+	}
+	for (GstSample *sample : after)
+		gst_sample_unref(sample);
+	gst_object_unref(sink);
+	destroyPipeline(pipeline);
+}
+
+/* Memory */
+
+struct Counts {
+	int buffers = 0;
+	int zcbuf = 0;
+	int dmabuf = 0;
+	std::set<GstMemory *> memories;
+};
+
+void countBuffer(GstElement *, GstBuffer *buffer, GstPad *, gpointer user)
+{
+	Counts *counts = static_cast<Counts *>(user);
+	counts->buffers++;
+	GstMemory *memory = gst_buffer_peek_memory(buffer, 0);
+	counts->zcbuf += gst_is_zcbuf_memory(memory) ? 1 : 0;
+	counts->dmabuf += gst_is_dmabuf_memory(memory) ? 1 : 0;
+	counts->memories.insert(memory);
+}
+
+TEST_P(JpegDecTest, DecodesIntoRecycledZcbufMemory)
+{
+	const int count = slowRun() ? 10 : 60;
+	Stream jpegs = encodeJpegs("I420", 640, 480, count, "ball");
+	for (int threads : { 1, 2 }) {
+		std::string description = "appsrc name=src ! " +
+					  zcjpegdec("n-threads=" + std::to_string(threads)) +
+					  " ! fakesink name=sink signal-handoffs=true sync=false";
+		GError *error = nullptr;
+		GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+		ASSERT_NE(pipeline, nullptr) << error->message;
+		GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+		GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+		Counts counts;
+		g_signal_connect(sink, "handoff", G_CALLBACK(countBuffer), &counts);
+		g_object_set(src, "caps", jpegs.caps, "format", GST_FORMAT_TIME, nullptr);
+		for (GstBuffer *buffer : jpegs.buffers)
+			gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_ref(buffer));
+		gst_app_src_end_of_stream(GST_APP_SRC(src));
+
+		BackendStatistics before = statistics()[backend_->kind()];
+		ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+		GstBus *bus = gst_element_get_bus(pipeline);
+		GstMessage *done = gst_bus_timed_pop_filtered(
+			bus, 60 * GST_SECOND,
+			static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+		ASSERT_NE(done, nullptr);
+		EXPECT_EQ(GST_MESSAGE_TYPE(done), GST_MESSAGE_EOS);
+		gst_message_unref(done);
+		BackendStatistics during = statistics()[backend_->kind()];
+
+		EXPECT_EQ(counts.buffers, count);
+		EXPECT_EQ(counts.zcbuf, count) << "decoded into memory that is not zcbuf's";
+		EXPECT_EQ(counts.dmabuf, dmabuf() ? count : 0);
+		EXPECT_LE(counts.memories.size(), static_cast<std::size_t>(threads + 3))
+			<< "buffers were not recycled";
+		EXPECT_EQ(during.allocations - before.allocations, counts.memories.size())
+			<< "one backing per pooled buffer, none per frame";
+		gst_object_unref(bus);
+		gst_object_unref(src);
+		gst_object_unref(sink);
+		destroyPipeline(pipeline);
+	}
+}
+
+TEST_P(JpegDecTest, DmabufCapsOnlyForDmabufMemory)
+{
+	Stream jpegs = encodeJpegs("I420", 64, 48, 2, "ball");
+	Samples ours = decode(jpegs, zcjpegdec(), "video/x-raw(memory:DMABuf)");
+	if (dmabuf()) {
+		ASSERT_EQ(ours.error, "") << ours.errorDebug;
+		ASSERT_EQ(ours.size(), 2u);
+		GstCapsFeatures *features = gst_caps_get_features(gst_sample_get_caps(ours.samples[0]), 0);
+		EXPECT_TRUE(gst_caps_features_contains(features, GST_CAPS_FEATURE_MEMORY_DMABUF));
+		EXPECT_TRUE(gst_is_dmabuf_memory(gst_buffer_peek_memory(ours.buffer(0), 0)));
+	} else {
+		EXPECT_EQ(ours.error, "Downstream accepts none of the formats this JPEG decodes to.");
+		EXPECT_EQ(ours.size(), 0u);
+	}
+	Samples plain = decode(jpegs, zcjpegdec(), "video/x-raw");
+	ASSERT_EQ(plain.size(), 2u);
+	EXPECT_TRUE(gst_caps_features_is_equal(gst_caps_get_features(gst_sample_get_caps(plain.samples[0]), 0),
+					       GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY));
+}
+
+TEST_P(JpegDecTest, UnacceptedFormatIsAClearNegotiationError)
+{
+	Stream jpegs = encodeJpegs("GRAY8", 64, 48, 1, "ball");
+	Samples ours = decode(jpegs, zcjpegdec(), "video/x-raw,format=I420");
+	EXPECT_EQ(ours.error, "Downstream accepts none of the formats this JPEG decodes to.");
+	EXPECT_NE(ours.errorDebug.find("greyscale JPEG decodes to GRAY8"), std::string::npos)
+		<< ours.errorDebug;
+}
+
+TEST_P(JpegDecTest, MissingBackendFailsToStart)
+{
+	Stream jpegs = encodeJpegs("I420", 64, 48, 1, "ball");
+	Samples ours = decode(jpegs, "zcjpegdec backend=no-such-backend");
+	EXPECT_EQ(ours.error, "Cannot open the zcbuf allocation backend 'no-such-backend'.");
+	EXPECT_EQ(ours.size(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, JpegDecTest, ::testing::ValuesIn(test::backendsUnderTest()),
+			 [](const auto &info) { return test::paramName(info.param); });
+
+} /* namespace */
