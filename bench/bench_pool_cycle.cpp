@@ -24,6 +24,7 @@
 #include <gst/video/video.h>
 
 #include <gst/zcbuf/gstzcbuf.h>
+#include <zcbuf/unique_fd.h>
 
 #include "bench_output.h"
 
@@ -55,11 +56,12 @@ gboolean fdWrapSetConfig(GstBufferPool *pool, GstStructure *config)
 GstFlowReturn fdWrapAlloc(GstBufferPool *, GstBuffer **out, GstBufferPoolAcquireParams *)
 {
 	gsize size = GST_VIDEO_INFO_SIZE(&fdWrapInfo);
-	int fd = memfd_create("fdwrap", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, static_cast<off_t>(size)) < 0)
+	zcbuf::UniqueFD fd(memfd_create("fdwrap", MFD_CLOEXEC));
+	if (!fd.isValid() || ftruncate(fd.get(), static_cast<off_t>(size)) < 0)
 		return GST_FLOW_ERROR;
 	/* The allocator takes the fd and closes it with the memory. */
-	GstMemory *memory = gst_fd_allocator_alloc(fdAllocator, fd, size, GST_FD_MEMORY_FLAG_NONE);
+	GstMemory *memory =
+		gst_fd_allocator_alloc(fdAllocator, fd.release(), size, GST_FD_MEMORY_FLAG_NONE);
 	GstBuffer *buffer = gst_buffer_new();
 	gst_buffer_append_memory(buffer, memory);
 	gst_buffer_add_video_meta_full(buffer, GST_VIDEO_FRAME_FLAG_NONE,

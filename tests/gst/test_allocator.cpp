@@ -253,48 +253,49 @@ void expectImportRefused(int fd, gsize size, const char *words)
 		gst_memory_unref(memory);
 }
 
+/* A closed fd number: open one and let its owner close it. */
+int closedFd()
+{
+	return UniqueFD(open("/dev/null", O_RDONLY | O_CLOEXEC)).get();
+}
+
 TEST_F(AllocatorErrors, ImportRefusesWhatIsNotABuffer)
 {
-	int closed = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	close(closed);
-	expectImportRefused(closed, 1, "not open");
+	expectImportRefused(closedFd(), 1, "not open");
 
 	int pipes[2];
 	ASSERT_EQ(pipe2(pipes, O_CLOEXEC), 0);
-	expectImportRefused(pipes[0], 1, "pipe");
-	close(pipes[0]);
-	close(pipes[1]);
+	UniqueFD reader(pipes[0]), writer(pipes[1]);
+	expectImportRefused(reader.get(), 1, "pipe");
 
 	int sockets[2];
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
-	expectImportRefused(sockets[0], 1, "socket");
-	close(sockets[0]);
-	close(sockets[1]);
+	UniqueFD a(sockets[0]), b(sockets[1]);
+	expectImportRefused(a.get(), 1, "socket");
 
 	char path[] = "/tmp/zcbuf-gst-import-XXXXXX";
-	int file = mkstemp(path);
-	ASSERT_GE(file, 0);
+	UniqueFD file(mkostemp(path, O_CLOEXEC));
+	ASSERT_TRUE(file.isValid());
 	unlink(path);
-	ASSERT_EQ(ftruncate(file, 4096), 0);
-	expectImportRefused(file, 1, "regular file");
-	EXPECT_TRUE(isOpen(file));
-	close(file);
+	ASSERT_EQ(ftruncate(file.get(), 4096), 0);
+	expectImportRefused(file.get(), 1, "regular file");
+	EXPECT_TRUE(isOpen(file.get()));
 
-	int memfd = memfd_create("small", MFD_CLOEXEC);
-	ASSERT_EQ(ftruncate(memfd, 4096), 0);
-	expectImportRefused(memfd, 8192, "4096");
-	EXPECT_TRUE(isOpen(memfd));
-	close(memfd);
+	UniqueFD memfd(memfd_create("small", MFD_CLOEXEC));
+	ASSERT_EQ(ftruncate(memfd.get(), 4096), 0);
+	expectImportRefused(memfd.get(), 8192, "4096");
+	EXPECT_TRUE(isOpen(memfd.get()));
 }
 
 TEST_F(AllocatorErrors, ReadOnlyImportRefusesWriteMaps)
 {
-	int memfd = memfd_create("ro", MFD_CLOEXEC);
-	ASSERT_EQ(ftruncate(memfd, 4096), 0);
-	int readOnly = open(("/proc/self/fd/" + std::to_string(memfd)).c_str(), O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(readOnly, 0);
+	UniqueFD memfd(memfd_create("ro", MFD_CLOEXEC));
+	ASSERT_EQ(ftruncate(memfd.get(), 4096), 0);
+	UniqueFD readOnly(open(("/proc/self/fd/" + std::to_string(memfd.get())).c_str(),
+			       O_RDONLY | O_CLOEXEC));
+	ASSERT_TRUE(readOnly.isValid());
 	GError *error = nullptr;
-	GstMemory *memory = gst_zcbuf_allocator_import_fd(readOnly, 4096, &error);
+	GstMemory *memory = gst_zcbuf_allocator_import_fd(readOnly.get(), 4096, &error);
 	ASSERT_NE(memory, nullptr) << error->message;
 	EXPECT_TRUE(GST_MEMORY_IS_READONLY(memory));
 	GstMapInfo map;
@@ -302,8 +303,6 @@ TEST_F(AllocatorErrors, ReadOnlyImportRefusesWriteMaps)
 	ASSERT_TRUE(gst_memory_map(memory, &map, GST_MAP_READ));
 	gst_memory_unmap(memory, &map);
 	gst_memory_unref(memory);
-	close(readOnly);
-	close(memfd);
 }
 
 } /* namespace */
