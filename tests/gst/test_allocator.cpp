@@ -16,7 +16,7 @@
 #include <gst/zcbuf/gstzcbufmemory.hpp>
 #include <zcbuf/statistics.h>
 
-#include "gst_leak_checked_test.h"
+#include "backend_test.h"
 
 using namespace zcbuf;
 
@@ -35,12 +35,12 @@ bool isOpen(int fd)
 	return fcntl(fd, F_GETFD) >= 0;
 }
 
-class AllocatorTest : public test::GstBackendTest
+class AllocatorTest : public test::BackendTest
 {
 protected:
 	void SetUp() override
 	{
-		test::GstBackendTest::SetUp();
+		test::BackendTest::SetUp();
 		GError *error = nullptr;
 		allocator_ = gst_zcbuf_allocator_new(spec(), &error);
 		ASSERT_NE(allocator_, nullptr) << error->message;
@@ -49,7 +49,7 @@ protected:
 	void TearDown() override
 	{
 		gst_clear_object(&allocator_);
-		test::GstBackendTest::TearDown();
+		test::BackendTest::TearDown();
 	}
 
 	GstAllocator *allocator_ = nullptr;
@@ -205,9 +205,7 @@ TEST_P(AllocatorTest, ImportsItsOwnFdWithoutCopying)
 	gst_memory_unref(memory);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AllocatorTest,
-			 ::testing::ValuesIn(test::backendsUnderTest()),
-			 [](const auto &info) { return test::paramName(info.param); });
+ZCBUF_INSTANTIATE_FOR_BACKENDS(AllocatorTest);
 
 class AllocatorErrors : public test::LeakCheckedTest
 {
