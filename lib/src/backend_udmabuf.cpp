@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <linux/udmabuf.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backends.h"
+#include "memfd.h"
 #include "page.h"
 
 namespace zcbuf::internal {
@@ -36,20 +36,14 @@ protected:
 	Result<Allocation> allocateBacking(const AllocationRequest &request) override
 	{
 		std::size_t size = alignUp(request.size, pageSize());
-		std::string name = request.name.empty() ? "zcbuf" : request.name;
-
-		UniqueFD memfd(memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
-		if (!memfd.isValid())
-			return Error::fromErrno(errno, "memfd_create for udmabuf");
-		if (ftruncate(memfd.get(), static_cast<off_t>(size)) < 0)
-			return Error::fromErrno(errno, "ftruncate of a memfd to " +
-							       std::to_string(size) + " bytes");
 		/* udmabuf refuses memfds that could shrink under it. */
-		if (fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
-			return Error::fromErrno(errno, "sealing a memfd for udmabuf");
+		Result<UniqueFD> memfd =
+			createSealedMemfd(request.name, size, F_SEAL_SHRINK | F_SEAL_GROW);
+		if (!memfd)
+			return memfd.error();
 
 		struct udmabuf_create create = {};
-		create.memfd = static_cast<__u32>(memfd.get());
+		create.memfd = static_cast<__u32>(memfd->get());
 		create.flags = UDMABUF_FLAGS_CLOEXEC;
 		create.offset = 0;
 		create.size = size;

@@ -6,7 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <gst/video/video.h>
+
 #include <jpeglib.h>
+
+#include <gtest/gtest.h>
 
 namespace zcbuf::test {
 
@@ -95,7 +99,109 @@ bool decodeRaw(const unsigned char *data, unsigned long size, unsigned scaleDeno
 	return true;
 }
 
+/* Component planes padded to whole iMCU rows and blocks, edges repeated. */
+struct PaddedPlanes {
+	int components = 0;
+	int h[3] = {}, v[3] = {};
+	unsigned width[3] = {}, rows[3] = {};
+	std::vector<std::uint8_t> data[3];
+};
+
+bool encodeRaw(const PaddedPlanes &planes, int width, int height, int quality,
+	       unsigned char **out, unsigned long *outSize, Errors *errors)
+{
+	jpeg_compress_struct cinfo;
+	cinfo.err = jpeg_std_error(&errors->pub);
+	errors->pub.error_exit = errorExit;
+	errors->pub.emit_message = quiet;
+	jpeg_create_compress(&cinfo);
+	if (setjmp(errors->jump)) {
+		jpeg_destroy_compress(&cinfo);
+		return false;
+	}
+	jpeg_mem_dest(&cinfo, out, outSize);
+	cinfo.image_width = static_cast<JDIMENSION>(width);
+	cinfo.image_height = static_cast<JDIMENSION>(height);
+	cinfo.input_components = planes.components;
+	cinfo.in_color_space = planes.components == 1 ? JCS_GRAYSCALE : JCS_YCbCr;
+	jpeg_set_defaults(&cinfo);
+	jpeg_set_quality(&cinfo, quality, TRUE);
+	cinfo.raw_data_in = TRUE;
+	for (int c = 0; c < planes.components; c++) {
+		cinfo.comp_info[c].h_samp_factor = planes.h[c];
+		cinfo.comp_info[c].v_samp_factor = planes.v[c];
+	}
+	jpeg_start_compress(&cinfo, TRUE);
+	JSAMPROW rows[3][16];
+	JSAMPARRAY arrays[3] = { rows[0], rows[1], rows[2] };
+	const unsigned groupLines = static_cast<unsigned>(planes.v[0] * 8);
+	for (unsigned group = 0; cinfo.next_scanline < cinfo.image_height; group++) {
+		for (int c = 0; c < planes.components; c++) {
+			unsigned per = static_cast<unsigned>(planes.v[c] * 8);
+			for (unsigned j = 0; j < per; j++)
+				rows[c][j] = const_cast<std::uint8_t *>(planes.data[c].data()) +
+					     (group * per + j) * planes.width[c];
+		}
+		jpeg_write_raw_data(&cinfo, arrays, groupLines);
+	}
+	jpeg_finish_compress(&cinfo);
+	jpeg_destroy_compress(&cinfo);
+	return true;
+}
+
 } /* namespace */
+
+std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality)
+{
+	PaddedPlanes planes;
+	GstVideoFormat format = sampleFormat(raw);
+	int maxH = 1, maxV = 1;
+	switch (format) {
+	case GST_VIDEO_FORMAT_GRAY8:
+		planes.components = 1;
+		planes.h[0] = planes.v[0] = 1;
+		break;
+	case GST_VIDEO_FORMAT_I420:
+	case GST_VIDEO_FORMAT_Y42B:
+	case GST_VIDEO_FORMAT_Y444:
+		planes.components = 3;
+		maxH = format == GST_VIDEO_FORMAT_Y444 ? 1 : 2;
+		maxV = format == GST_VIDEO_FORMAT_I420 ? 2 : 1;
+		planes.h[0] = maxH;
+		planes.v[0] = maxV;
+		planes.h[1] = planes.v[1] = planes.h[2] = planes.v[2] = 1;
+		break;
+	default:
+		ADD_FAILURE() << "cannot encode " << gst_video_format_to_string(format);
+		return {};
+	}
+	GstVideoInfo info;
+	gst_video_info_from_caps(&info, gst_sample_get_caps(raw));
+	const int width = GST_VIDEO_INFO_WIDTH(&info), height = GST_VIDEO_INFO_HEIGHT(&info);
+	const unsigned mcusAcross = static_cast<unsigned>((width + maxH * 8 - 1) / (maxH * 8));
+	const unsigned mcusDown = static_cast<unsigned>((height + maxV * 8 - 1) / (maxV * 8));
+	for (int c = 0; c < planes.components; c++) {
+		Plane source = component(raw, c);
+		planes.width[c] = mcusAcross * static_cast<unsigned>(planes.h[c]) * 8;
+		planes.rows[c] = mcusDown * static_cast<unsigned>(planes.v[c]) * 8;
+		planes.data[c].resize(static_cast<std::size_t>(planes.width[c]) * planes.rows[c]);
+		for (unsigned y = 0; y < planes.rows[c]; y++)
+			for (unsigned x = 0; x < planes.width[c]; x++)
+				planes.data[c][y * planes.width[c] + x] =
+					source.at(std::min<int>(static_cast<int>(x), source.width - 1),
+						  std::min<int>(static_cast<int>(y), source.height - 1));
+	}
+	unsigned char *out = nullptr;
+	unsigned long outSize = 0;
+	Errors errors{};
+	std::vector<std::uint8_t> jpeg;
+	if (encodeRaw(planes, width, height, quality, &out, &outSize, &errors))
+		jpeg.assign(out, out + outSize);
+	else
+		ADD_FAILURE() << "encoding failed: " << errors.message;
+	std::free(out);
+	return jpeg;
+}
 
 ReferenceImage referenceDecode(GstBuffer *jpeg, unsigned scaleDenom, int dct)
 {

@@ -25,6 +25,14 @@ struct ReferenceImage {
 	std::string error;
 };
 
+/*
+ * Encodes a raw I420, Y42B, Y444 or GRAY8 sample as a 4:2:0, 4:2:2, 4:4:4
+ * or greyscale JPEG. Unlike jpegenc, which feeds libjpeg the padding
+ * beyond odd frame edges (uninitialised bytes to valgrind), it repeats the
+ * last row and column into libjpeg's whole blocks. Empty on error.
+ */
+std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality);
+
 /* @dct is a J_DCT_METHOD; jpegdec's and zcjpegdec's default is JDCT_IFAST. */
 ReferenceImage referenceDecode(GstBuffer *jpeg, unsigned scaleDenom, int dct);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "media.h"
 
+#include "jpeg_reference.h"
+
 #include <algorithm>
 #include <dirent.h>
 #include <fcntl.h>
@@ -62,16 +64,22 @@ Stream encodeJpegs(const char *format, int width, int height, int count, const c
 	gchar *description = g_strdup_printf(
 		"videotestsrc num-buffers=%d pattern=%s ! "
 		"video/x-raw,format=%s,width=%d,height=%d,framerate=30/1 ! "
-		"jpegenc quality=%d ! appsink name=sink sync=false",
-		count, pattern, format, width, height, quality);
-	Samples samples = runPipeline(description);
+		"appsink name=sink sync=false",
+		count, pattern, format, width, height);
+	Samples raw = runPipeline(description);
 	g_free(description);
-	EXPECT_EQ(samples.error, "") << samples.errorDebug;
+	EXPECT_EQ(raw.error, "") << raw.errorDebug;
 	Stream stream;
-	for (GstSample *sample : samples.samples) {
-		if (!stream.caps)
-			stream.caps = gst_caps_copy(gst_sample_get_caps(sample));
-		stream.buffers.push_back(gst_buffer_ref(gst_sample_get_buffer(sample)));
+	stream.caps = gst_caps_new_simple("image/jpeg", "width", G_TYPE_INT, width, "height",
+					  G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, 30, 1,
+					  nullptr);
+	for (GstSample *sample : raw.samples) {
+		std::vector<std::uint8_t> jpeg = referenceEncode(sample, quality);
+		GstBuffer *buffer = gst_buffer_new_allocate(nullptr, jpeg.size(), nullptr);
+		gst_buffer_fill(buffer, 0, jpeg.data(), jpeg.size());
+		gst_buffer_copy_into(buffer, gst_sample_get_buffer(sample), GST_BUFFER_COPY_METADATA,
+				     0, static_cast<gsize>(-1));
+		stream.buffers.push_back(buffer);
 	}
 	EXPECT_EQ(stream.buffers.size(), static_cast<std::size_t>(count));
 	return stream;

@@ -56,7 +56,8 @@ struct Samples {
 /*
  * Encodes @count frames of videotestsrc @pattern in raw @format (I420,
  * Y42B, Y444 or GRAY8 give 4:2:0, 4:2:2, 4:4:4 and greyscale JPEGs) at
- * 30 fps with jpegenc.
+ * 30 fps with libjpeg (referenceEncode(): jpegenc encodes uninitialised
+ * padding at odd sizes, which valgrind rightly reports).
  */
 Stream encodeJpegs(const char *format, int width, int height, int count,
 		   const char *pattern = "ball", int quality = 85);

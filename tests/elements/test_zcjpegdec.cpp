@@ -20,7 +20,7 @@
 #include <gst/zcbuf/gstzcbuf.h>
 #include <zcbuf/statistics.h>
 
-#include "gst_leak_checked_test.h"
+#include "backend_test.h"
 #include "jpeg_reference.h"
 #include "media.h"
 
@@ -29,7 +29,7 @@ using namespace zcbuf::test;
 
 namespace {
 
-class JpegDecTest : public test::GstBackendTest
+class JpegDecTest : public test::BackendTest
 {
 protected:
 	/* "zcjpegdec backend=... <extra>" */
@@ -761,7 +761,6 @@ TEST_P(JpegDecTest, MissingBackendFailsToStart)
 	EXPECT_EQ(ours.size(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, JpegDecTest, ::testing::ValuesIn(test::backendsUnderTest()),
-			 [](const auto &info) { return test::paramName(info.param); });
+ZCBUF_INSTANTIATE_FOR_BACKENDS(JpegDecTest);
 
 } /* namespace */

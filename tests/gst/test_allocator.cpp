@@ -16,7 +16,7 @@
 #include <gst/zcbuf/gstzcbufmemory.hpp>
 #include <zcbuf/statistics.h>
 
-#include "gst_leak_checked_test.h"
+#include "backend_test.h"
 
 using namespace zcbuf;
 
@@ -35,12 +35,12 @@ bool isOpen(int fd)
 	return fcntl(fd, F_GETFD) >= 0;
 }
 
-class AllocatorTest : public test::GstBackendTest
+class AllocatorTest : public test::BackendTest
 {
 protected:
 	void SetUp() override
 	{
-		test::GstBackendTest::SetUp();
+		test::BackendTest::SetUp();
 		GError *error = nullptr;
 		allocator_ = gst_zcbuf_allocator_new(spec(), &error);
 		ASSERT_NE(allocator_, nullptr) << error->message;
@@ -49,7 +49,7 @@ protected:
 	void TearDown() override
 	{
 		gst_clear_object(&allocator_);
-		test::GstBackendTest::TearDown();
+		test::BackendTest::TearDown();
 	}
 
 	GstAllocator *allocator_ = nullptr;
@@ -205,9 +205,7 @@ TEST_P(AllocatorTest, ImportsItsOwnFdWithoutCopying)
 	gst_memory_unref(memory);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AllocatorTest,
-			 ::testing::ValuesIn(test::backendsUnderTest()),
-			 [](const auto &info) { return test::paramName(info.param); });
+ZCBUF_INSTANTIATE_FOR_BACKENDS(AllocatorTest);
 
 class AllocatorErrors : public test::LeakCheckedTest
 {
@@ -253,48 +251,49 @@ void expectImportRefused(int fd, gsize size, const char *words)
 		gst_memory_unref(memory);
 }
 
+/* A closed fd number: open one and let its owner close it. */
+int closedFd()
+{
+	return UniqueFD(open("/dev/null", O_RDONLY | O_CLOEXEC)).get();
+}
+
 TEST_F(AllocatorErrors, ImportRefusesWhatIsNotABuffer)
 {
-	int closed = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	close(closed);
-	expectImportRefused(closed, 1, "not open");
+	expectImportRefused(closedFd(), 1, "not open");
 
 	int pipes[2];
 	ASSERT_EQ(pipe2(pipes, O_CLOEXEC), 0);
-	expectImportRefused(pipes[0], 1, "pipe");
-	close(pipes[0]);
-	close(pipes[1]);
+	UniqueFD reader(pipes[0]), writer(pipes[1]);
+	expectImportRefused(reader.get(), 1, "pipe");
 
 	int sockets[2];
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
-	expectImportRefused(sockets[0], 1, "socket");
-	close(sockets[0]);
-	close(sockets[1]);
+	UniqueFD a(sockets[0]), b(sockets[1]);
+	expectImportRefused(a.get(), 1, "socket");
 
 	char path[] = "/tmp/zcbuf-gst-import-XXXXXX";
-	int file = mkstemp(path);
-	ASSERT_GE(file, 0);
+	UniqueFD file(mkostemp(path, O_CLOEXEC));
+	ASSERT_TRUE(file.isValid());
 	unlink(path);
-	ASSERT_EQ(ftruncate(file, 4096), 0);
-	expectImportRefused(file, 1, "regular file");
-	EXPECT_TRUE(isOpen(file));
-	close(file);
+	ASSERT_EQ(ftruncate(file.get(), 4096), 0);
+	expectImportRefused(file.get(), 1, "regular file");
+	EXPECT_TRUE(isOpen(file.get()));
 
-	int memfd = memfd_create("small", MFD_CLOEXEC);
-	ASSERT_EQ(ftruncate(memfd, 4096), 0);
-	expectImportRefused(memfd, 8192, "4096");
-	EXPECT_TRUE(isOpen(memfd));
-	close(memfd);
+	UniqueFD memfd(memfd_create("small", MFD_CLOEXEC));
+	ASSERT_EQ(ftruncate(memfd.get(), 4096), 0);
+	expectImportRefused(memfd.get(), 8192, "4096");
+	EXPECT_TRUE(isOpen(memfd.get()));
 }
 
 TEST_F(AllocatorErrors, ReadOnlyImportRefusesWriteMaps)
 {
-	int memfd = memfd_create("ro", MFD_CLOEXEC);
-	ASSERT_EQ(ftruncate(memfd, 4096), 0);
-	int readOnly = open(("/proc/self/fd/" + std::to_string(memfd)).c_str(), O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(readOnly, 0);
+	UniqueFD memfd(memfd_create("ro", MFD_CLOEXEC));
+	ASSERT_EQ(ftruncate(memfd.get(), 4096), 0);
+	UniqueFD readOnly(open(("/proc/self/fd/" + std::to_string(memfd.get())).c_str(),
+			       O_RDONLY | O_CLOEXEC));
+	ASSERT_TRUE(readOnly.isValid());
 	GError *error = nullptr;
-	GstMemory *memory = gst_zcbuf_allocator_import_fd(readOnly, 4096, &error);
+	GstMemory *memory = gst_zcbuf_allocator_import_fd(readOnly.get(), 4096, &error);
 	ASSERT_NE(memory, nullptr) << error->message;
 	EXPECT_TRUE(GST_MEMORY_IS_READONLY(memory));
 	GstMapInfo map;
@@ -302,8 +301,6 @@ TEST_F(AllocatorErrors, ReadOnlyImportRefusesWriteMaps)
 	ASSERT_TRUE(gst_memory_map(memory, &map, GST_MAP_READ));
 	gst_memory_unmap(memory, &map);
 	gst_memory_unref(memory);
-	close(readOnly);
-	close(memfd);
 }
 
 } /* namespace */

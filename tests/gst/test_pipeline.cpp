@@ -11,7 +11,7 @@
 #include <gst/zcbuf/gstzcbufmemory.hpp>
 #include <zcbuf/statistics.h>
 
-#include "gst_leak_checked_test.h"
+#include "backend_test.h"
 
 using namespace zcbuf;
 
@@ -74,22 +74,37 @@ bool runToEos(GstElement *pipeline)
 	return eos;
 }
 
-class PipelineTest : public test::GstBackendTest
+class PipelineTest : public test::BackendTest
 {
+protected:
+	/* Launches a pipeline whose element named "sink" proposes the zcbuf
+	 * pool of the backend under test; returns a new ref to that sink. */
+	GstElement *launch(const char *description, GstElement **sink)
+	{
+		GError *error = nullptr;
+		GstElement *pipeline = gst_parse_launch(description, &error);
+		EXPECT_NE(pipeline, nullptr) << (error ? error->message : "");
+		if (!pipeline)
+			return nullptr;
+		*sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+		GstPad *pad = gst_element_get_static_pad(*sink, "sink");
+		gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, proposeZcbuf, &probe_,
+				  nullptr);
+		gst_object_unref(pad);
+		return pipeline;
+	}
+
+	ProbeData probe_{ GetParam() };
 };
 
 TEST_P(PipelineTest, SourceWritesStraightIntoThePool)
 {
-	GError *error = nullptr;
-	GstElement *pipeline = gst_parse_launch(
+	GstElement *sink = nullptr;
+	GstElement *pipeline = launch(
 		"videotestsrc num-buffers=30 ! video/x-raw,format=NV12,width=1920,height=1080 "
 		"! fakesink name=sink signal-handoffs=true",
-		&error);
-	ASSERT_NE(pipeline, nullptr) << error->message;
-	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-	GstPad *pad = gst_element_get_static_pad(sink, "sink");
-	ProbeData probe{ GetParam() };
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, proposeZcbuf, &probe, nullptr);
+		&sink);
+	ASSERT_NE(pipeline, nullptr);
 	Counts counts;
 	g_signal_connect(sink, "handoff", G_CALLBACK(countBuffer), &counts);
 
@@ -98,7 +113,7 @@ TEST_P(PipelineTest, SourceWritesStraightIntoThePool)
 	BackendStatistics during = statistics()[backend_->kind()];
 	gst_element_set_state(pipeline, GST_STATE_NULL);
 
-	EXPECT_GE(probe.answered, 1);
+	EXPECT_GE(probe_.answered, 1);
 	EXPECT_EQ(counts.buffers, 30);
 	EXPECT_EQ(counts.zcbuf, 30) << "videotestsrc did not write into zcbuf memory";
 	EXPECT_EQ(counts.dmabuf, dmabuf() ? 30 : 0);
@@ -106,24 +121,18 @@ TEST_P(PipelineTest, SourceWritesStraightIntoThePool)
 	EXPECT_EQ(during.allocations - before.allocations, counts.memories.size())
 		<< "one backing per pooled buffer, none per frame";
 
-	gst_object_unref(pad);
 	gst_object_unref(sink);
 	gst_object_unref(pipeline);
 }
 
 TEST_P(PipelineTest, SampleOutlivesItsPipeline)
 {
-	GError *error = nullptr;
-	GstElement *pipeline = gst_parse_launch(
+	GstElement *sink = nullptr;
+	GstElement *pipeline = launch(
 		"videotestsrc num-buffers=3 pattern=white ! video/x-raw,format=GRAY8,width=64,height=64 "
 		"! appsink name=sink sync=false",
-		&error);
-	ASSERT_NE(pipeline, nullptr) << error->message;
-	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-	GstPad *pad = gst_element_get_static_pad(sink, "sink");
-	ProbeData probe{ GetParam() };
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, proposeZcbuf, &probe, nullptr);
-	gst_object_unref(pad);
+		&sink);
+	ASSERT_NE(pipeline, nullptr);
 
 	ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
 	GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
@@ -165,8 +174,6 @@ TEST_P(PipelineTest, UpstreamPoolWithTheZcbufAllocator)
 	gst_harness_teardown(h);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, PipelineTest,
-			 ::testing::ValuesIn(test::backendsUnderTest()),
-			 [](const auto &info) { return test::paramName(info.param); });
+ZCBUF_INSTANTIATE_FOR_BACKENDS(PipelineTest);
 
 } /* namespace */

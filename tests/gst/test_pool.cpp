@@ -10,7 +10,7 @@
 #include <gst/zcbuf/gstzcbufmemory.hpp>
 #include <zcbuf/statistics.h>
 
-#include "gst_leak_checked_test.h"
+#include "backend_test.h"
 
 using namespace zcbuf;
 
@@ -26,12 +26,12 @@ GstCaps *videoCaps(const char *format, int width, int height, bool dmabufFeature
 	return caps;
 }
 
-class PoolTest : public test::GstBackendTest
+class PoolTest : public test::BackendTest
 {
 protected:
 	void SetUp() override
 	{
-		test::GstBackendTest::SetUp();
+		test::BackendTest::SetUp();
 		pool_ = gst_zcbuf_buffer_pool_new(spec());
 	}
 
@@ -41,7 +41,7 @@ protected:
 			gst_buffer_pool_set_active(pool_, FALSE);
 			gst_clear_object(&pool_);
 		}
-		test::GstBackendTest::TearDown();
+		test::BackendTest::TearDown();
 	}
 
 	/* Configures the pool; returns what set_config said. */
@@ -265,7 +265,6 @@ TEST_P(PoolTest, MissingBackendFailsConfiguration)
 	EXPECT_FALSE(configure(videoCaps("NV12", 64, 64), 1, 0));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, PoolTest, ::testing::ValuesIn(test::backendsUnderTest()),
-			 [](const auto &info) { return test::paramName(info.param); });
+ZCBUF_INSTANTIATE_FOR_BACKENDS(PoolTest);
 
 } /* namespace */

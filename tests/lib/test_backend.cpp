@@ -11,7 +11,7 @@
 #include <zcbuf/backend.h>
 
 #include "backend_params.h"
-#include "leak_checked_test.h"
+#include "backend_test.h"
 
 using namespace zcbuf;
 
@@ -145,25 +145,9 @@ TEST(BackendProbe, RequiredKindsArePresent)
 	}
 }
 
-class BackendTest : public test::LeakCheckedTest,
-		    public ::testing::WithParamInterface<std::string>
+class BackendAllocationTest : public test::BackendTest
 {
 protected:
-	BackendTest()
-	{
-		Result<std::shared_ptr<Backend>> backend = openBackend(GetParam());
-		if (backend)
-			backend_ = backend.value();
-		else
-			openError_ = backend.error().message();
-	}
-
-	void SetUp() override
-	{
-		ASSERT_TRUE(backend_) << openError_;
-		test::LeakCheckedTest::SetUp();
-	}
-
 	AllocationRequest request(std::size_t size)
 	{
 		AllocationRequest r;
@@ -171,12 +155,9 @@ protected:
 		r.name = "backend-test";
 		return r;
 	}
-
-	std::shared_ptr<Backend> backend_;
-	std::string openError_;
 };
 
-TEST_P(BackendTest, AllocatesAtLeastTheSizeAskedFor)
+TEST_P(BackendAllocationTest, AllocatesAtLeastTheSizeAskedFor)
 {
 	for (std::size_t size : { std::size_t(1), std::size_t(4096), std::size_t(1920 * 1080 * 3 / 2) }) {
 		Result<Allocation> a = backend_->allocate(request(size));
@@ -188,14 +169,14 @@ TEST_P(BackendTest, AllocatesAtLeastTheSizeAskedFor)
 	}
 }
 
-TEST_P(BackendTest, RefusesZeroBytes)
+TEST_P(BackendAllocationTest, RefusesZeroBytes)
 {
 	Result<Allocation> a = backend_->allocate(request(0));
 	ASSERT_FALSE(a.ok());
 	EXPECT_EQ(a.error().code(), EINVAL);
 }
 
-TEST_P(BackendTest, ContiguousOnlyWhereTheBackendCanAndNamesTheConsumer)
+TEST_P(BackendAllocationTest, ContiguousOnlyWhereTheBackendCanAndNamesTheConsumer)
 {
 	AllocationRequest r = request(64 << 10);
 	r.constraints.merged.contiguous = true;
@@ -212,7 +193,7 @@ TEST_P(BackendTest, ContiguousOnlyWhereTheBackendCanAndNamesTheConsumer)
 	}
 }
 
-TEST_P(BackendTest, AlignmentBeyondWhatTheBackendGuaranteesFails)
+TEST_P(BackendAllocationTest, AlignmentBeyondWhatTheBackendGuaranteesFails)
 {
 	AllocationRequest r = request(4096);
 	r.constraints.merged.alignment = std::size_t(1) << 30;
@@ -222,7 +203,7 @@ TEST_P(BackendTest, AlignmentBeyondWhatTheBackendGuaranteesFails)
 	EXPECT_NE(a.error().message().find("strange device"), std::string::npos);
 }
 
-TEST_P(BackendTest, ContiguousWithSmallSegmentsIsImpossible)
+TEST_P(BackendAllocationTest, ContiguousWithSmallSegmentsIsImpossible)
 {
 	AllocationRequest r = request(1 << 20);
 	r.constraints.merged.contiguous = true;
@@ -233,7 +214,7 @@ TEST_P(BackendTest, ContiguousWithSmallSegmentsIsImpossible)
 	ASSERT_FALSE(a.ok());
 }
 
-TEST_P(BackendTest, RequiredOtherBackendIsRefused)
+TEST_P(BackendAllocationTest, RequiredOtherBackendIsRefused)
 {
 	AllocationRequest r = request(4096);
 	r.constraints.merged.backend = backend_->kind() == BackendKind::Memfd ? "drm" : "memfd";
@@ -243,8 +224,6 @@ TEST_P(BackendTest, RequiredOtherBackendIsRefused)
 	EXPECT_NE(a.error().message().find("picky"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BackendTest,
-			 ::testing::ValuesIn(test::backendsUnderTest()),
-			 [](const auto &info) { return test::paramName(info.param); });
+ZCBUF_INSTANTIATE_FOR_BACKENDS(BackendAllocationTest);
 
 } /* namespace */

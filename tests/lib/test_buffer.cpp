@@ -15,7 +15,7 @@
 #include <zcbuf/zcbuf.h>
 
 #include "backend_params.h"
-#include "leak_checked_test.h"
+#include "backend_test.h"
 
 using namespace zcbuf;
 
@@ -50,29 +50,8 @@ Constraints consumer(const std::string &name)
 	return c;
 }
 
-class BufferTest : public test::LeakCheckedTest,
-		   public ::testing::WithParamInterface<std::string>
+class BufferTest : public test::BackendTest
 {
-protected:
-	BufferTest()
-	{
-		Result<std::shared_ptr<Backend>> backend = openBackend(GetParam());
-		if (backend)
-			backend_ = backend.value();
-		else
-			openError_ = backend.error().message();
-	}
-
-	void SetUp() override
-	{
-		ASSERT_TRUE(backend_) << openError_;
-		test::LeakCheckedTest::SetUp();
-	}
-
-	bool dmabuf() const { return backend_->capabilities().dmabuf; }
-
-	std::shared_ptr<Backend> backend_;
-	std::string openError_;
 };
 
 TEST_P(BufferTest, BackingIsAllocatedOnFirstUseOnly)
@@ -394,9 +373,7 @@ TEST_P(BufferTest, ContiguousUpToTheBackendLimit)
 	}
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BufferTest,
-			 ::testing::ValuesIn(test::backendsUnderTest()),
-			 [](const auto &info) { return test::paramName(info.param); });
+ZCBUF_INSTANTIATE_FOR_BACKENDS(BufferTest);
 
 TEST(DmabufBackends, AreTestedSomewhere)
 {

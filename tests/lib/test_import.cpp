@@ -47,8 +47,8 @@ class ImportTest : public test::LeakCheckedTest
 
 TEST_F(ImportTest, ClosedFd)
 {
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	close(fd);
+	/* The fd number of a file its owner has closed. */
+	int fd = UniqueFD(open("/dev/null", O_RDONLY | O_CLOEXEC)).get();
 	expectRefused(fd, EBADF, "not open");
 }
 
@@ -60,7 +60,7 @@ TEST_F(ImportTest, NegativeFd)
 TEST_F(ImportTest, RegularFile)
 {
 	char path[] = "/tmp/zcbuf-import-XXXXXX";
-	UniqueFD fd(mkstemp(path));
+	UniqueFD fd(mkostemp(path, O_CLOEXEC));
 	ASSERT_TRUE(fd.isValid());
 	unlink(path);
 	ASSERT_EQ(ftruncate(fd.get(), 1 << 20), 0);

@@ -40,7 +40,7 @@ TEST_F(UniqueFDTest, ReleaseHandsOwnershipBack)
 	EXPECT_FALSE(fd.isValid());
 	EXPECT_EQ(fd.get(), -1);
 	EXPECT_TRUE(isOpen(raw));
-	close(raw);
+	UniqueFD owner(raw);
 }
 
 TEST_F(UniqueFDTest, MoveTransfersAndResetCloses)
@@ -80,8 +80,7 @@ TEST_F(UniqueFDTest, DuplicateIsCloexecAndIndependent)
 
 TEST_F(UniqueFDTest, DuplicateOfAClosedFdFails)
 {
-	int raw = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	close(raw);
+	int raw = UniqueFD(open("/dev/null", O_RDONLY | O_CLOEXEC)).get();
 	Result<UniqueFD> copy = UniqueFD::duplicate(raw);
 	ASSERT_FALSE(copy.ok());
 	EXPECT_EQ(copy.error().code(), EBADF);

@@ -6,6 +6,7 @@
 #include <zcbuf/buffer.h>
 #include <zcbuf/constraints.h>
 #include <zcbuf/cpu_access.h>
+#include <zcbuf/fd_passing.h>
 #include <zcbuf/result.h>
 #include <zcbuf/statistics.h>
 #include <zcbuf/unique_fd.h>

@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The lib's leak check for GStreamer tests, run over every backend under
- * test: fds, buffers, bytes and mappings must be back to where they were.
- * The backend is opened in the constructor, so its own fd is part of the
- * baseline.
+ * A leak-checked test run once per backend under test (backend_params.h).
+ * The backend is opened in the constructor, so its own fd belongs to the
+ * baseline the leak check compares with.
  */
 #pragma once
 
-#include <gst/gst.h>
 #include <gtest/gtest.h>
 
 #include <zcbuf/backend.h>
@@ -17,11 +15,10 @@
 
 namespace zcbuf::test {
 
-class GstBackendTest : public LeakCheckedTest,
-		       public ::testing::WithParamInterface<std::string>
+class BackendTest : public LeakCheckedTest, public ::testing::WithParamInterface<std::string>
 {
 protected:
-	GstBackendTest()
+	BackendTest()
 	{
 		Result<std::shared_ptr<Backend>> backend = openBackend(GetParam());
 		if (backend)
@@ -42,5 +39,11 @@ protected:
 	std::shared_ptr<Backend> backend_;
 	std::string openError_;
 };
+
+/* Instantiates a BackendTest subclass over every backend under test. */
+#define ZCBUF_INSTANTIATE_FOR_BACKENDS(Suite)                                            \
+	INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                        \
+				 ::testing::ValuesIn(zcbuf::test::backendsUnderTest()),  \
+				 [](const auto &info) { return zcbuf::test::paramName(info.param); })
 
 } /* namespace zcbuf::test */
