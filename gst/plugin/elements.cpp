@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "elements.h"
 #include "zcjpegdec.h"
+#include "zcthumbnail.h"
 
 /* One line per element (GST_ELEMENT_REGISTER_DECLARE in its header) and per
  * tracer. */
@@ -8,5 +9,6 @@ gboolean zcbuf_register_elements(GstPlugin *plugin)
 {
 	gboolean ok = TRUE;
 	ok &= GST_ELEMENT_REGISTER(zcjpegdec, plugin);
+	ok &= GST_ELEMENT_REGISTER(zcthumbnail, plugin);
 	return ok;
 }
