@@ -85,6 +85,27 @@ Stream encodeJpegs(const char *format, int width, int height, int count, const c
 	return stream;
 }
 
+Stream rawFrames(const char *format, int width, int height, int count, const char *pattern,
+		 const char *extraCaps)
+{
+	gchar *description = g_strdup_printf(
+		"videotestsrc num-buffers=%d pattern=%s ! "
+		"video/x-raw,format=%s,width=%d,height=%d,framerate=30/1%s ! "
+		"appsink name=sink sync=false",
+		count, pattern, format, width, height, extraCaps);
+	Samples raw = runPipeline(description);
+	g_free(description);
+	EXPECT_EQ(raw.error, "") << raw.errorDebug;
+	Stream stream;
+	for (GstSample *sample : raw.samples) {
+		if (!stream.caps)
+			stream.caps = gst_caps_copy(gst_sample_get_caps(sample));
+		stream.buffers.push_back(gst_buffer_ref(gst_sample_get_buffer(sample)));
+	}
+	EXPECT_EQ(stream.buffers.size(), static_cast<std::size_t>(count));
+	return stream;
+}
+
 namespace {
 
 void takeMessage(Samples *result, GstMessage *message)

@@ -62,6 +62,10 @@ struct Samples {
 Stream encodeJpegs(const char *format, int width, int height, int count,
 		   const char *pattern = "ball", int quality = 85);
 
+/* @count raw frames of videotestsrc @pattern, 30 fps, timestamped. */
+Stream rawFrames(const char *format, int width, int height, int count,
+		 const char *pattern = "smpte", const char *extraCaps = "");
+
 /*
  * Runs @description, which has "appsrc name=src" (fed @input, then EOS,
  * when @input is given) and ends in "appsink name=sink", and collects
