@@ -607,6 +607,23 @@ bool poolIsZeroCopy(GstBufferPool *pool)
 	return fd;
 }
 
+/*
+ * For a zcbuf pool whose buffers carry the layout in GstVideoMeta: rows
+ * padded to 16 bytes hold libjpeg's whole blocks, so that it writes
+ * straight into the planes; downstream's own padding and stride-align
+ * requests are merged in.
+ */
+void padStrides(GstStructure *config, GstQuery *query)
+{
+	GstVideoAlignment alignment;
+	gst_video_alignment_reset(&alignment);
+	for (guint &mask : alignment.stride_align)
+		mask = 15;
+	gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT);
+	gst_buffer_pool_config_set_video_alignment(config, &alignment);
+	gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query);
+}
+
 gboolean decideAllocation(GstVideoDecoder *dec, GstQuery *query)
 {
 	GstZcJpegDec *self = GST_ZC_JPEG_DEC(dec);
@@ -635,7 +652,9 @@ gboolean decideAllocation(GstVideoDecoder *dec, GstQuery *query)
 		min += ours;
 		max = max ? MAX(max, min) : 0;
 		gst_buffer_pool_config_set_params(config, caps, size, min, max);
-		if (videoMeta)
+		if (videoMeta && GST_IS_ZCBUF_BUFFER_POOL(pool))
+			padStrides(config, query);
+		else if (videoMeta)
 			gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
 		if (!gst_buffer_pool_set_config(pool, config)) {
 			config = gst_buffer_pool_get_config(pool);
@@ -665,19 +684,8 @@ gboolean decideAllocation(GstVideoDecoder *dec, GstQuery *query)
 		max = 0;
 		gst_buffer_pool_config_set_params(config, caps, GST_VIDEO_INFO_SIZE(&info), min,
 						  max);
-		if (videoMeta) {
-			/* Rows padded to 16 bytes hold libjpeg's whole blocks, so
-			 * that it writes straight into the planes; the layout
-			 * travels in the GstVideoMeta. */
-			GstVideoAlignment alignment;
-			gst_video_alignment_reset(&alignment);
-			for (guint &mask : alignment.stride_align)
-				mask = 15;
-			gst_buffer_pool_config_add_option(config,
-							  GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT);
-			gst_buffer_pool_config_set_video_alignment(config, &alignment);
-			gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query);
-		}
+		if (videoMeta)
+			padStrides(config, query);
 		if (!gst_buffer_pool_set_config(pool, config)) {
 			GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
 					  ("Cannot configure a zcbuf buffer pool."),

@@ -26,6 +26,7 @@
 #include "thumbnailworker.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_zc_thumbnail_debug);
+GST_DEBUG_CATEGORY_STATIC(CAT_PERFORMANCE);
 #define GST_CAT_DEFAULT gst_zc_thumbnail_debug
 
 namespace {
@@ -203,8 +204,13 @@ GstFlowReturn transformIp(GstBaseTransform *trans, GstBuffer *buffer)
 	gint64 start = g_get_monotonic_time();
 	zcthumb::shrinkFrame(&frame, width, height, &job->image);
 	gst_video_frame_unmap(&frame);
-	GST_LOG_OBJECT(self, "%dx%d thumbnail taken in %" G_GINT64_FORMAT " us", width, height,
-		       g_get_monotonic_time() - start);
+	/* The one copy this element makes, thumbnail-sized by design. */
+	GST_CAT_LOG_OBJECT(CAT_PERFORMANCE, self,
+			   "%dx%d thumbnail copied out of a %dx%d %s frame in %" G_GINT64_FORMAT " us",
+			   width, height, GST_VIDEO_INFO_WIDTH(&state->info),
+			   GST_VIDEO_INFO_HEIGHT(&state->info),
+			   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&state->info)),
+			   g_get_monotonic_time() - start);
 
 	job->quality = settings.quality;
 	job->index = state->index++;
@@ -492,6 +498,7 @@ static void gst_zc_thumbnail_class_init(GstZcThumbnailClass *klass)
 				    "available",
 				    "", flags(GST_PARAM_MUTABLE_READY)));
 
+	GST_DEBUG_CATEGORY_GET(CAT_PERFORMANCE, "GST_PERFORMANCE");
 	gst_element_class_add_static_pad_template(elementClass, &sinkTemplate);
 	gst_element_class_add_static_pad_template(elementClass, &srcTemplate);
 	gst_element_class_set_static_metadata(

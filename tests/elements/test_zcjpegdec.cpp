@@ -724,6 +724,66 @@ TEST_P(JpegDecTest, DecodesIntoRecycledZcbufMemory)
 	}
 }
 
+struct Proposal {
+	std::string backend;
+	GstBufferPool *pool = nullptr;
+};
+
+/* Answers the ALLOCATION query at the sink with a zcbuf pool and VideoMeta,
+ * as zcthumbnail or another zcbuf consumer does, and keeps the pool. */
+GstPadProbeReturn proposeZcbufPool(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+	GstQuery *query = GST_PAD_PROBE_INFO_QUERY(info);
+	if (GST_QUERY_TYPE(query) != GST_QUERY_ALLOCATION)
+		return GST_PAD_PROBE_OK;
+	Proposal *proposal = static_cast<Proposal *>(data);
+	if (!gst_zcbuf_propose_allocation(query, 1, proposal->backend.c_str()))
+		return GST_PAD_PROBE_OK;
+	gst_clear_object(&proposal->pool);
+	gst_query_parse_nth_allocation_pool(query, 0, &proposal->pool, nullptr, nullptr, nullptr);
+	return GST_PAD_PROBE_HANDLED;
+}
+
+TEST_P(JpegDecTest, DecodesIntoTheDownstreamZcbufPool)
+{
+	Stream jpegs = encodeJpegs("I420", 1001, 333, 3, "ball");
+	Samples reference = decode(jpegs, "jpegdec");
+	ASSERT_EQ(reference.size(), 3u);
+	std::string description = "appsrc name=src ! " + zcjpegdec("n-threads=2") +
+				  " ! appsink name=sink sync=false";
+	GError *error = nullptr;
+	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+	ASSERT_NE(pipeline, nullptr) << error->message;
+	GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+	GstPad *pad = gst_element_get_static_pad(sink, "sink");
+	Proposal proposal{ GetParam() };
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, proposeZcbufPool, &proposal,
+			  nullptr);
+	gst_object_unref(pad);
+	g_object_set(src, "caps", jpegs.caps, "format", GST_FORMAT_TIME, nullptr);
+	for (GstBuffer *buffer : jpegs.buffers)
+		gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_ref(buffer));
+	gst_app_src_end_of_stream(GST_APP_SRC(src));
+	ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+	for (std::size_t i = 0; i < 3; i++) {
+		GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
+		ASSERT_NE(sample, nullptr);
+		GstBuffer *buffer = gst_sample_get_buffer(sample);
+		ASSERT_NE(proposal.pool, nullptr);
+		EXPECT_EQ(buffer->pool, proposal.pool) << "not decoded into the proposed pool";
+		GstVideoMeta *meta = gst_buffer_get_video_meta(buffer);
+		ASSERT_NE(meta, nullptr);
+		EXPECT_EQ(meta->stride[0] % 16, 0) << "strides padded for libjpeg's blocks";
+		EXPECT_EQ(compareFrames(sample, reference.samples[i]), "") << "frame " << i;
+		gst_sample_unref(sample);
+	}
+	gst_object_unref(src);
+	gst_object_unref(sink);
+	destroyPipeline(pipeline);
+	gst_clear_object(&proposal.pool);
+}
+
 TEST_P(JpegDecTest, DmabufCapsOnlyForDmabufMemory)
 {
 	Stream jpegs = encodeJpegs("I420", 64, 48, 2, "ball");
