@@ -107,7 +107,7 @@ struct PaddedPlanes {
 	std::vector<std::uint8_t> data[3];
 };
 
-bool encodeRaw(const PaddedPlanes &planes, int width, int height, int quality,
+bool encodeRaw(const PaddedPlanes &planes, int width, int height, int quality, Coding coding,
 	       unsigned char **out, unsigned long *outSize, Errors *errors)
 {
 	jpeg_compress_struct cinfo;
@@ -127,6 +127,9 @@ bool encodeRaw(const PaddedPlanes &planes, int width, int height, int quality,
 	jpeg_set_defaults(&cinfo);
 	jpeg_set_quality(&cinfo, quality, TRUE);
 	cinfo.raw_data_in = TRUE;
+	if (coding == Coding::Progressive)
+		jpeg_simple_progression(&cinfo);
+	cinfo.arith_code = coding == Coding::Arithmetic;
 	for (int c = 0; c < planes.components; c++) {
 		cinfo.comp_info[c].h_samp_factor = planes.h[c];
 		cinfo.comp_info[c].v_samp_factor = planes.v[c];
@@ -151,7 +154,7 @@ bool encodeRaw(const PaddedPlanes &planes, int width, int height, int quality,
 
 } /* namespace */
 
-std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality)
+std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality, Coding coding)
 {
 	PaddedPlanes planes;
 	GstVideoFormat format = sampleFormat(raw);
@@ -195,7 +198,7 @@ std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality)
 	unsigned long outSize = 0;
 	Errors errors{};
 	std::vector<std::uint8_t> jpeg;
-	if (encodeRaw(planes, width, height, quality, &out, &outSize, &errors))
+	if (encodeRaw(planes, width, height, quality, coding, &out, &outSize, &errors))
 		jpeg.assign(out, out + outSize);
 	else
 		ADD_FAILURE() << "encoding failed: " << errors.message;

@@ -31,7 +31,9 @@ struct ReferenceImage {
  * beyond odd frame edges (uninitialised bytes to valgrind), it repeats the
  * last row and column into libjpeg's whole blocks. Empty on error.
  */
-std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality);
+enum class Coding { Baseline, Progressive, Arithmetic };
+std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality,
+					  Coding coding = Coding::Baseline);
 
 /* @dct is a J_DCT_METHOD; jpegdec's and zcjpegdec's default is JDCT_IFAST. */
 ReferenceImage referenceDecode(GstBuffer *jpeg, unsigned scaleDenom, int dct);

@@ -220,6 +220,34 @@ TEST_P(JpegDecTest, IdctMethodsMatchLibjpeg)
 	}
 }
 
+TEST_P(JpegDecTest, ProgressiveAndArithmeticCodedJpegs)
+{
+	Stream raw = rawFrames("I420", 322, 242, 2, "smpte");
+	for (Coding coding : { Coding::Progressive, Coding::Arithmetic }) {
+		Stream jpegs;
+		jpegs.caps = gst_caps_from_string("image/jpeg,framerate=30/1");
+		for (GstBuffer *frame : raw.buffers) {
+			GstSample *sample = gst_sample_new(frame, raw.caps, nullptr, nullptr);
+			std::vector<std::uint8_t> bytes = referenceEncode(sample, 85, coding);
+			gst_sample_unref(sample);
+			GstBuffer *jpeg = bufferOf(bytes);
+			GST_BUFFER_PTS(jpeg) = GST_BUFFER_PTS(frame);
+			jpegs.buffers.push_back(jpeg);
+		}
+		const char *what = coding == Coding::Progressive ? "progressive" : "arithmetic";
+		Samples ours = decode(jpegs, zcjpegdec("n-threads=2"));
+		Samples theirs = decode(jpegs, "jpegdec");
+		ASSERT_EQ(ours.error, "") << what << ": " << ours.errorDebug;
+		ASSERT_EQ(ours.size(), 2u) << what;
+		ASSERT_EQ(theirs.size(), 2u) << what;
+		for (std::size_t i = 0; i < 2; i++) {
+			EXPECT_EQ(compareFrames(ours.samples[i], theirs.samples[i]), "") << what;
+			expectMatchesReference(ours.samples[i],
+					       referenceDecode(jpegs.buffers[i], 1, JDCT_IFAST), what);
+		}
+	}
+}
+
 /* Threads */
 
 TEST_P(JpegDecTest, ThreadsKeepOrderAndTimestamps)
