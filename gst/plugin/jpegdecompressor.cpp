@@ -165,7 +165,7 @@ struct Decompressor::Impl {
 		  std::string *error);
 	void pointRows(unsigned group);
 	void writeOut(unsigned group, bool last);
-	void readAllGroups();
+	bool readAllGroups();
 };
 
 bool Decompressor::Impl::sampling(Sampling *out, std::string *error) const
@@ -375,8 +375,10 @@ void Decompressor::Impl::writeOut(unsigned group, bool last)
 }
 
 /* Called between setjmp() and the end of the image: no objects with
- * destructors here (see jpegerror.h). */
-void Decompressor::Impl::readAllGroups()
+ * destructors here (see jpegerror.h). Stops at the first sign of damage:
+ * libjpeg would go on filling the rest of a picture (whatever size its
+ * header claims) with grey. */
+bool Decompressor::Impl::readAllGroups()
 {
 	JDIMENSION linesPerGroup =
 		static_cast<JDIMENSION>(cinfo.max_v_samp_factor * cinfo.min_DCT_scaled_size);
@@ -384,9 +386,12 @@ void Decompressor::Impl::readAllGroups()
 	while (cinfo.output_scanline < cinfo.output_height) {
 		pointRows(group);
 		jpeg_read_raw_data(&cinfo, rowArrays.data(), linesPerGroup);
+		if (errors.corruptWarnings > 0)
+			return false;
 		writeOut(group, cinfo.output_scanline >= cinfo.output_height);
 		group++;
 	}
+	return true;
 }
 
 Decompressor::Decompressor() : impl_(std::make_unique<Impl>()) {}
@@ -443,8 +448,10 @@ bool Decompressor::decode(const std::uint8_t *data, std::size_t size,
 		jpeg_abort_decompress(&d.cinfo);
 		return false;
 	}
-	d.readAllGroups();
-	jpeg_finish_decompress(&d.cinfo);
+	if (d.readAllGroups())
+		jpeg_finish_decompress(&d.cinfo);
+	else
+		jpeg_abort_decompress(&d.cinfo);
 
 	report->otherWarnings = static_cast<int>(d.cinfo.err->num_warnings) - d.errors.corruptWarnings;
 	if (d.errors.corruptWarnings > 0) {

@@ -323,6 +323,19 @@ GstFlowReturn finishInOrder(GstZcJpegDec *self, std::size_t inFlight)
 	return GST_FLOW_OK;
 }
 
+/* A frame that cannot be decoded, reported after the frames before it. */
+GstFlowReturn failInOrder(GstZcJpegDec *self, GstVideoCodecFrame *frame, std::string why)
+{
+	DecoderState *state = self->state;
+	if (!state->workers)
+		return decodeError(self, frame, why);
+	auto failed = std::make_shared<DecodeJob>();
+	failed->frame = frame;
+	failed->error = std::move(why);
+	state->pending.push_back(std::move(failed));
+	return finishInOrder(self, state->threads);
+}
+
 /* After a flush or at stop: the base class forgets its frames; we wait for
  * the workers and drop our references. */
 void discardPending(GstZcJpegDec *self)
@@ -536,16 +549,8 @@ GstFlowReturn handleFrame(GstVideoDecoder *dec, GstVideoCodecFrame *frame)
 	if (map.size == 0)
 		error = "the buffer is empty";
 	gst_buffer_unmap(frame->input_buffer, &map);
-	if (!ok) {
-		if (!state->workers)
-			return decodeError(self, frame, error);
-		/* Reported in order, after the frames before it. */
-		auto failed = std::make_shared<DecodeJob>();
-		failed->frame = frame;
-		failed->error = std::move(error);
-		state->pending.push_back(std::move(failed));
-		return finishInOrder(self, state->threads);
-	}
+	if (!ok)
+		return failInOrder(self, frame, std::move(error));
 
 	GstFlowReturn ret = ensureOutput(self, header);
 	if (ret != GST_FLOW_OK) {
@@ -553,6 +558,12 @@ GstFlowReturn handleFrame(GstVideoDecoder *dec, GstVideoCodecFrame *frame)
 		return ret;
 	}
 	ret = gst_video_decoder_allocate_output_frame(dec, frame);
+	if (ret == GST_FLOW_ERROR) {
+		/* Most likely a damaged header claiming a huge picture. */
+		return failInOrder(self, frame,
+				   "no output buffer for a " + std::to_string(header.width) + "x" +
+					   std::to_string(header.height) + " picture");
+	}
 	if (ret != GST_FLOW_OK) {
 		GST_DEBUG_OBJECT(self, "no output buffer: %s", gst_flow_get_name(ret));
 		gst_video_decoder_release_frame(dec, frame);

@@ -64,6 +64,15 @@ struct Settings {
 	std::string backend;
 };
 
+/* What each frame needs of the settings. */
+struct Schedule {
+	guint64 interval;
+	guint intervalFrames;
+	guint width;
+	guint height;
+	gint quality;
+};
+
 struct ThumbnailState {
 	/* Properties, under the object lock. */
 	Settings settings;
@@ -133,7 +142,7 @@ void report(GstZcThumbnail *self, const ThumbnailOutcome &outcome)
 
 /* Whether @buffer is the frame a thumbnail is due for; advances the
  * schedule (a due frame that is then skipped still uses its slot). */
-bool isDue(GstZcThumbnail *self, GstBuffer *buffer, const Settings &settings,
+bool isDue(GstZcThumbnail *self, GstBuffer *buffer, const Schedule &settings,
 	   GstClockTime *runningTime)
 {
 	ThumbnailState *state = self->state;
@@ -168,8 +177,15 @@ GstFlowReturn transformIp(GstBaseTransform *trans, GstBuffer *buffer)
 	if (!state->haveInfo || !state->worker)
 		return GST_FLOW_OK;
 
+	/* The per-frame settings (not the strings: location is parsed at
+	 * start, backend used in allocation). */
+	Schedule settings;
 	GST_OBJECT_LOCK(self);
-	Settings settings = state->settings;
+	settings.interval = state->settings.interval;
+	settings.intervalFrames = state->settings.intervalFrames;
+	settings.width = state->settings.width;
+	settings.height = state->settings.height;
+	settings.quality = state->settings.quality;
 	GST_OBJECT_UNLOCK(self);
 
 	GstClockTime runningTime;

@@ -489,6 +489,48 @@ TEST_P(JpegDecTest, CorruptTruncatedAndEmptyFramesAreCountedErrors)
 	}
 }
 
+/* A JPEG whose frame header claims @width x @height. */
+GstBuffer *withSize(GstBuffer *jpeg, unsigned width, unsigned height)
+{
+	std::vector<std::uint8_t> bytes = bytesOf(jpeg);
+	for (std::size_t i = 2; i + 9 < bytes.size(); i++) {
+		if (bytes[i] == 0xff && bytes[i + 1] == 0xc0) {
+			bytes[i + 5] = static_cast<std::uint8_t>(height >> 8);
+			bytes[i + 6] = static_cast<std::uint8_t>(height);
+			bytes[i + 7] = static_cast<std::uint8_t>(width >> 8);
+			bytes[i + 8] = static_cast<std::uint8_t>(width);
+			break;
+		}
+	}
+	GstBuffer *buffer = bufferOf(bytes);
+	gst_buffer_copy_into(buffer, jpeg, GST_BUFFER_COPY_METADATA, 0, -1);
+	return buffer;
+}
+
+TEST_P(JpegDecTest, AHeaderClaimingAHugePictureFailsFast)
+{
+	/* 64x48 worth of data under a 30000x30000 header: the decode stops
+	 * at the first damaged block row instead of filling 1.35 GB with
+	 * grey (seconds of work), and the good frame after it decodes. */
+	Stream jpegs = encodeJpegs("I420", 64, 48, 2, "ball");
+	Stream lying;
+	lying.caps = gst_caps_from_string("image/jpeg,framerate=30/1");
+	lying.buffers.push_back(withSize(jpegs.buffers[0], 30000, 30000));
+	lying.buffers.push_back(gst_buffer_ref(jpegs.buffers[1]));
+	gint64 start = g_get_monotonic_time();
+	Samples ours = decode(lying, zcjpegdec("max-errors=-1"));
+	gint64 elapsed = g_get_monotonic_time() - start;
+	EXPECT_EQ(ours.error, "") << ours.errorDebug;
+	ASSERT_EQ(ours.size(), 1u);
+	EXPECT_EQ(GST_BUFFER_PTS(ours.buffer(0)), GST_BUFFER_PTS(jpegs.buffers[1]));
+	EXPECT_LT(elapsed, (slowRun() ? 60 : 1) * G_TIME_SPAN_SECOND);
+
+	Samples strict = decode(lying, zcjpegdec("max-errors=0"));
+	EXPECT_EQ(strict.error, "Failed to decode JPEG image");
+	EXPECT_NE(strict.errorDebug.find("damaged or truncated data"), std::string::npos)
+		<< strict.errorDebug;
+}
+
 TEST_P(JpegDecTest, MaxErrorsCountsConsecutiveBadFrames)
 {
 	Stream jpegs = encodeJpegs("I420", 64, 48, 6, "ball");
