@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -341,6 +342,36 @@ TEST_P(ThumbnailTest, SkipsAndCountsWhileTheEncoderIsBusy)
 	EXPECT_EQ(t.property("taken"), 3u);
 	EXPECT_EQ(t.property("skipped"), 9u);
 	EXPECT_EQ(dir_.list(), expectedFiles(3));
+}
+
+TEST_P(ThumbnailTest, StopFinishesTheThumbnailInHand)
+{
+	Stream frames = rawFrames("I420", 320, 240, 1, "ball");
+	Gate gate;
+	{
+		Thumbnailer t(zcthumbnail("interval-frames=1"), frames.caps);
+		gst_bus_set_sync_handler(t.bus(), holdThumbnailMessages, &gate, nullptr);
+		t.pass(frames.buffers[0]);
+		{
+			std::unique_lock<std::mutex> lock(gate.mutex);
+			gate.changed.wait(lock, [&] { return gate.waiting == 1; });
+		}
+		/* Stopping joins the worker, which is still reporting: let it
+		 * go a little later, from another thread. */
+		std::thread opener([&] {
+			g_usleep(100 * 1000);
+			std::lock_guard<std::mutex> lock(gate.mutex);
+			gate.open = true;
+			gate.changed.notify_all();
+		});
+		GstElement *element = gst_harness_find_element(t.harness(), "zcthumbnail");
+		EXPECT_EQ(gst_element_set_state(element, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+		gst_object_unref(element);
+		opener.join();
+		EXPECT_EQ(t.nextFile(), dir_.file("thumb-000.jpg"));
+		gst_bus_set_sync_handler(t.bus(), nullptr, nullptr, nullptr);
+	}
+	EXPECT_EQ(dir_.list(), expectedFiles(1));
 }
 
 /* An allocator whose memory cannot be mapped. */
