@@ -7,6 +7,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
@@ -153,18 +154,27 @@ void zcbuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
  * @dmabuf: our buffer
  * @dir: the access the CPU will make
  *
- * Allocates deferred backing, then syncs every outstanding device mapping
- * for the CPU and invalidates the kernel mapping.
+ * Waits for the fences the access must follow, allocates deferred backing,
+ * then syncs every outstanding device mapping for the CPU and invalidates
+ * the kernel mapping. The core waits for the same fences after this
+ * returns; waiting first means an interrupted wait leaves no access
+ * counted that will never end.
  *
- * Return: 0, -EINTR or -ENOMEM.
+ * Return: 0, -ERESTARTSYS, -EINTR or -ENOMEM.
  */
 int zcbuf_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
 {
+	bool write = dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE;
 	struct zcbuf_buffer *buf = dmabuf->priv;
 	struct zcbuf_battach *ba;
 	struct zcbuf_mapping *m;
+	long wait;
 	int ret;
 
+	wait = dma_resv_wait_timeout(dmabuf->resv, dma_resv_usage_rw(write),
+				     true, MAX_SCHEDULE_TIMEOUT);
+	if (wait < 0)
+		return wait;
 	if (mutex_lock_interruptible(&buf->lock))
 		return -EINTR;
 	ret = zcbuf_buffer_populate(buf);
