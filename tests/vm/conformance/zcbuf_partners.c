@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -269,6 +270,22 @@ static void *sync_start_read(void *arg)
 	return NULL;
 }
 
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+static void *sync_start_read_once(void *arg)
+{
+	struct sync_thread *t = arg;
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START |
+					    DMA_BUF_SYNC_READ };
+
+	t->ret = ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
 static void vgem_fence_makes_sync_and_poll_wait(void)
 {
 	int vgem = open_drm("vgem");
@@ -294,6 +311,21 @@ static void vgem_fence_makes_sync_and_poll_wait(void)
 	CHECK_EQ(poll(&p, 1, 100), 0);
 	p.events = POLLOUT;
 	CHECK_EQ(poll(&p, 1, 0), 0);
+
+	/* the wait is interruptible: a signal without SA_RESTART ends it */
+	{
+		struct sigaction sa = { .sa_handler = on_sigusr1 };
+		struct sync_thread ti = { .fd = fd };
+
+		REQUIRE(!sigaction(SIGUSR1, &sa, NULL));
+		REQUIRE(!pthread_create(&th, NULL, sync_start_read_once, &ti));
+		usleep(200 * 1000);
+		CHECK(__atomic_load_n(&ti.done, __ATOMIC_SEQ_CST) == 0);
+		pthread_kill(th, SIGUSR1);
+		pthread_join(th, NULL);
+		CHECK_EQ(ti.ret, -EINTR);
+		CHECK_EQ(zt_debugfs_num(zt_ino(fd), "cpu_accesses"), 0);
+	}
 
 	t.fd = fd;
 	REQUIRE(!pthread_create(&th, NULL, sync_start_read, &t));

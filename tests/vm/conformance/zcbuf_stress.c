@@ -371,14 +371,30 @@ static void migration_races_cpu_reads(void)
 		CHECK(id > 0);
 		migrations += id > 0;
 		usleep(2000);
+		/*
+		 * New contents written through the new backing: readers whose
+		 * mapping still pointed at the old pages would miss them.
+		 */
+		if (id > 0) {
+			pthread_rwlock_wrlock(&race.lock);
+			CHECK_EQ(zt_map(zfd, id, ZCBUF_DIR_BIDIRECTIONAL, NULL),
+				 0);
+			CHECK_EQ(zt_fill(zfd, id, ZCBUF_FILL_COUNTER, ~pat, 0,
+					 race.size), 0);
+			race.pattern = ~pat;
+			pthread_rwlock_unlock(&race.lock);
+			usleep(2000);
+		}
 		pthread_rwlock_wrlock(&race.lock);
 		race.map = NULL;
 		pthread_rwlock_unlock(&race.lock);
 		CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 1);
 		munmap(p, race.size);
 		close(fd);
-		if (id > 0)
+		if (id > 0) {
+			CHECK_EQ(zt_unmap(zfd, id), 0);
 			CHECK_EQ(zt_detach(zfd, id), 0);
+		}
 	}
 	race.stop = 1;
 	for (int i = 0; i < 2; i++)
