@@ -57,7 +57,7 @@ static struct zcbuf_buffer *zcbuf_buffer_new(const struct zcbuf_alloc *a)
 	mutex_init(&buf->lock);
 	INIT_LIST_HEAD(&buf->attachments);
 	INIT_LIST_HEAD(&buf->node);
-	atomic64_inc(&zcbuf_counters.deferred);
+	zcbuf_stats_buffer_new();
 	return buf;
 }
 
@@ -130,7 +130,6 @@ long zcbuf_ioctl_alloc(void __user *arg)
 	mutex_lock(&zcbuf_buffers_lock);
 	list_add_tail(&buf->node, &zcbuf_buffers);
 	mutex_unlock(&zcbuf_buffers_lock);
-	atomic64_inc(&zcbuf_counters.buffers);
 
 	ret = zcbuf_set_name(dmabuf, a.name);
 	if (ret)

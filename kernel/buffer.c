@@ -48,14 +48,6 @@ void zcbuf_collate(const struct zcbuf_buffer *buf,
 		zcbuf_merge(c, extra);
 }
 
-static void zcbuf_account(const struct zcbuf_backing *b, int sign)
-{
-	atomic64_add(sign * ((s64)b->npages << PAGE_SHIFT),
-		     &zcbuf_counters.bytes);
-	if (b->contiguous)
-		atomic64_add(sign, &zcbuf_counters.contiguous);
-}
-
 /**
  * zcbuf_buffer_install - give a deferred buffer its first backing
  * @buf: the buffer, its lock held unless it is not exported yet
@@ -65,8 +57,7 @@ void zcbuf_buffer_install(struct zcbuf_buffer *buf, struct zcbuf_backing *b)
 {
 	buf->backing = b;
 	buf->generation++;
-	zcbuf_account(b, 1);
-	atomic64_dec(&zcbuf_counters.deferred);
+	zcbuf_stats_installed(b);
 }
 
 /**
@@ -121,12 +112,10 @@ struct zcbuf_backing *zcbuf_buffer_migrate(struct zcbuf_buffer *buf,
 
 	unmap_mapping_range(buf->dmabuf->file->f_mapping, 0, 0, 1);
 	zcbuf_backing_copy(b, old);
-	zcbuf_account(old, -1);
-	zcbuf_account(b, 1);
 	buf->backing = b;
 	buf->generation++;
 	buf->migrations++;
-	atomic64_inc(&zcbuf_counters.migrations);
+	zcbuf_stats_migrated(old, b);
 	return old;
 }
 
@@ -136,12 +125,8 @@ struct zcbuf_backing *zcbuf_buffer_migrate(struct zcbuf_buffer *buf,
  */
 void zcbuf_buffer_free(struct zcbuf_buffer *buf)
 {
-	if (buf->backing) {
-		zcbuf_account(buf->backing, -1);
-		zcbuf_backing_free(buf->backing);
-	} else {
-		atomic64_dec(&zcbuf_counters.deferred);
-	}
+	zcbuf_stats_buffer_gone(buf->backing);
+	zcbuf_backing_free(buf->backing);
 	mutex_destroy(&buf->lock);
 	kfree(buf);
 }

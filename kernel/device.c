@@ -126,7 +126,7 @@ void zcbuf_device_destroy(struct zcbuf_device *zdev)
 {
 	platform_device_unregister(zdev->pdev);
 	kfree(zdev);
-	atomic64_dec(&zcbuf_counters.devices);
+	zcbuf_stats_count(ZCBUF_STAT_DEVICES, -1);
 }
 
 /**
@@ -166,7 +166,7 @@ long zcbuf_ioctl_device_create(struct zcbuf_file *zf, void __user *arg)
 		ret = -EFAULT;
 		goto err_unlock;
 	}
-	atomic64_inc(&zcbuf_counters.devices);
+	zcbuf_stats_count(ZCBUF_STAT_DEVICES, 1);
 	mutex_unlock(&zf->lock);
 	return 0;
 

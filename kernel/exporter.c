@@ -109,7 +109,7 @@ static void zcbuf_detach(struct dma_buf *dmabuf,
 		list_del(&m->node);
 		zcbuf_mapping_free(attach->dev, m);
 		buf->maps--;
-		atomic64_dec(&zcbuf_counters.maps);
+		zcbuf_stats_count(ZCBUF_STAT_MAPS, -1);
 	}
 	mutex_unlock(&buf->lock);
 	kfree(ba);
@@ -158,7 +158,7 @@ static struct sg_table *zcbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	mutex_lock(&buf->lock);
 	list_add_tail(&m->node, &ba->mappings);
 	mutex_unlock(&buf->lock);
-	atomic64_inc(&zcbuf_counters.maps);
+	zcbuf_stats_count(ZCBUF_STAT_MAPS, 1);
 	return &m->sgt;
 
 err_table:
@@ -192,7 +192,7 @@ static void zcbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 	buf->maps--;
 	ba->maps--;
 	mutex_unlock(&buf->lock);
-	atomic64_dec(&zcbuf_counters.maps);
+	zcbuf_stats_count(ZCBUF_STAT_MAPS, -1);
 }
 
 static void zcbuf_release(struct dma_buf *dmabuf)
@@ -202,7 +202,6 @@ static void zcbuf_release(struct dma_buf *dmabuf)
 	mutex_lock(&zcbuf_buffers_lock);
 	list_del(&buf->node);
 	mutex_unlock(&zcbuf_buffers_lock);
-	atomic64_dec(&zcbuf_counters.buffers);
 	zcbuf_buffer_free(buf);
 }
 

@@ -47,7 +47,7 @@ void zcbuf_import_release(struct zcbuf_import *imp)
 	dma_buf_put(imp->dmabuf);
 	imp->zdev->users--;
 	kfree(imp);
-	atomic64_dec(&zcbuf_counters.attachments);
+	zcbuf_stats_count(ZCBUF_STAT_ATTACHMENTS, -1);
 }
 
 /**
@@ -103,7 +103,7 @@ long zcbuf_ioctl_attach(struct zcbuf_file *zf, void __user *arg)
 		goto err_detach;
 	}
 	zdev->users++;
-	atomic64_inc(&zcbuf_counters.attachments);
+	zcbuf_stats_count(ZCBUF_STAT_ATTACHMENTS, 1);
 
 	/* Under the file's lock, so no other thread can see the id before. */
 	a.id = imp->id;

@@ -183,18 +183,18 @@ struct zcbuf_file {
 };
 
 /* stats.c */
-struct zcbuf_counters {
-	atomic64_t buffers;
-	atomic64_t bytes;
-	atomic64_t deferred;
-	atomic64_t contiguous;
-	atomic64_t devices;
-	atomic64_t attachments;
-	atomic64_t maps;
-	atomic64_t migrations;
+enum zcbuf_stat {
+	ZCBUF_STAT_DEVICES,
+	ZCBUF_STAT_ATTACHMENTS,
+	ZCBUF_STAT_MAPS,
 };
 
-extern struct zcbuf_counters zcbuf_counters;
+void zcbuf_stats_buffer_new(void);
+void zcbuf_stats_buffer_gone(const struct zcbuf_backing *b);
+void zcbuf_stats_installed(const struct zcbuf_backing *b);
+void zcbuf_stats_migrated(const struct zcbuf_backing *old,
+			  const struct zcbuf_backing *b);
+void zcbuf_stats_count(enum zcbuf_stat which, int delta);
 long zcbuf_ioctl_stats(void __user *arg);
 
 /* backing.c */
