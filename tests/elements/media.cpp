@@ -125,6 +125,20 @@ void takeMessage(Samples *result, GstMessage *message)
 
 } /* namespace */
 
+GstElement *launch(const std::string &description)
+{
+	GError *error = nullptr;
+	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+	if (!pipeline || error) {
+		ADD_FAILURE() << description << ": " << (error ? error->message : "?");
+		g_clear_error(&error);
+		if (pipeline)
+			destroyPipeline(pipeline);
+		return nullptr;
+	}
+	return pipeline;
+}
+
 void destroyPipeline(GstElement *pipeline)
 {
 	gst_element_set_state(pipeline, GST_STATE_NULL);
@@ -145,9 +159,14 @@ Samples runPipeline(const std::string &description, const Stream *input)
 	Samples result;
 	GError *error = nullptr;
 	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
-	if (!pipeline) {
+	if (!pipeline || error) {
+		/* A missing element is a "recoverable" error with a partial
+		 * pipeline: fail on it, naming the element. */
 		ADD_FAILURE() << description << ": " << error->message;
+		result.error = error->message;
 		g_clear_error(&error);
+		if (pipeline)
+			destroyPipeline(pipeline);
 		return result;
 	}
 	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
@@ -207,9 +226,11 @@ std::string runToEos(const std::string &description)
 {
 	GError *error = nullptr;
 	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
-	if (!pipeline) {
+	if (!pipeline || error) {
 		std::string text = error->message;
 		g_clear_error(&error);
+		if (pipeline)
+			destroyPipeline(pipeline);
 		return text;
 	}
 	std::string result;

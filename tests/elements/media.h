@@ -73,6 +73,10 @@ Stream rawFrames(const char *format, int width, int height, int count,
  */
 Samples runPipeline(const std::string &description, const Stream *input = nullptr);
 
+/* gst_parse_launch() that fails the test on any error, a missing element
+ * included (gst_parse_launch() then returns a partial pipeline). */
+GstElement *launch(const std::string &description);
+
 /*
  * Sets @pipeline to NULL, drops the caller's reference and waits (up to
  * 10 s) until it is finalized: GstBin's state-continue thread may hold a

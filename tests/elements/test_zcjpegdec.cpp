@@ -326,20 +326,8 @@ TEST_P(JpegDecTest, AfterDemuxersParsersAndMultifilesrc)
 	};
 	std::vector<std::pair<std::string, std::string>> inputs; /* name, source part */
 	for (const ContainerCase &c : containers) {
-		GError *error = nullptr;
 		std::string write = produce + c.muxer + " ! filesink location=" + dir.file(c.name);
-		GstElement *pipeline = gst_parse_launch(write.c_str(), &error);
-		ASSERT_NE(pipeline, nullptr) << error->message;
-		gst_element_set_state(pipeline, GST_STATE_PLAYING);
-		GstBus *bus = gst_element_get_bus(pipeline);
-		GstMessage *done = gst_bus_timed_pop_filtered(
-			bus, 60 * GST_SECOND,
-			static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-		ASSERT_NE(done, nullptr);
-		EXPECT_EQ(GST_MESSAGE_TYPE(done), GST_MESSAGE_EOS) << c.name;
-		gst_message_unref(done);
-		gst_object_unref(bus);
-		destroyPipeline(pipeline);
+		ASSERT_EQ(runToEos(write), "") << write;
 		inputs.emplace_back(c.demuxer,
 				    "filesrc location=" + dir.file(c.name) + " ! " + c.demuxer);
 	}
@@ -509,6 +497,10 @@ GstBuffer *withSize(GstBuffer *jpeg, unsigned width, unsigned height)
 
 TEST_P(JpegDecTest, AHeaderClaimingAHugePictureFailsFast)
 {
+	/* The pool allocates what the header claims: only memfd backs that
+	 * sparsely; real backends would allocate gigabytes. */
+	if (GetParam() != "memfd")
+		GTEST_SKIP() << "needs sparse memory (memfd) to claim a huge picture cheaply";
 	/* 64x48 worth of data under a 30000x30000 header: the decode stops
 	 * at the first damaged block row instead of filling 1.35 GB with
 	 * grey (seconds of work), and the good frame after it decodes. */
@@ -690,9 +682,8 @@ TEST_P(JpegDecTest, FlushingSeekMidStream)
 	std::string description = "filesrc location=" + file + " ! matroskademux ! " +
 				  zcjpegdec("n-threads=3") +
 				  " ! appsink name=sink sync=false max-buffers=4";
-	GError *error = nullptr;
-	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
-	ASSERT_NE(pipeline, nullptr) << error->message;
+	GstElement *pipeline = launch(description);
+	ASSERT_NE(pipeline, nullptr);
 	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
 	ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
 	for (int i = 0; i < 5; i++) {
@@ -757,9 +748,8 @@ TEST_P(JpegDecTest, DecodesIntoRecycledZcbufMemory)
 		std::string description = "appsrc name=src ! " +
 					  zcjpegdec("n-threads=" + std::to_string(threads)) +
 					  " ! fakesink name=sink signal-handoffs=true sync=false";
-		GError *error = nullptr;
-		GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
-		ASSERT_NE(pipeline, nullptr) << error->message;
+		GstElement *pipeline = launch(description);
+		ASSERT_NE(pipeline, nullptr);
 		GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
 		GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
 		Counts counts;
@@ -821,9 +811,8 @@ TEST_P(JpegDecTest, DecodesIntoTheDownstreamZcbufPool)
 	ASSERT_EQ(reference.size(), 3u);
 	std::string description = "appsrc name=src ! " + zcjpegdec("n-threads=2") +
 				  " ! appsink name=sink sync=false";
-	GError *error = nullptr;
-	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
-	ASSERT_NE(pipeline, nullptr) << error->message;
+	GstElement *pipeline = launch(description);
+	ASSERT_NE(pipeline, nullptr);
 	GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
 	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
 	GstPad *pad = gst_element_get_static_pad(sink, "sink");

@@ -502,9 +502,8 @@ TEST_P(ThumbnailTest, EosWaitsForThePendingThumbnail)
 {
 	std::string description = "videotestsrc num-buffers=1 ! video/x-raw,width=1920,height=1080 ! " +
 				  zcthumbnail("") + " ! fakesink";
-	GError *error = nullptr;
-	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
-	ASSERT_NE(pipeline, nullptr) << error->message;
+	GstElement *pipeline = launch(description);
+	ASSERT_NE(pipeline, nullptr);
 	GstBus *bus = gst_element_get_bus(pipeline);
 	gst_element_set_state(pipeline, GST_STATE_PLAYING);
 	bool thumbnail = false, eos = false;
@@ -572,9 +571,8 @@ TEST_P(ThumbnailTest, ProposesTheZcbufPoolUpstream)
 		std::string description = upstream + " ! zcthumbnail backend=" + spec() +
 					  " interval-frames=3 location=" + files.file("t-%d.jpg") +
 					  " ! fakesink name=sink signal-handoffs=true";
-		GError *error = nullptr;
-		GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
-		ASSERT_NE(pipeline, nullptr) << error->message;
+		GstElement *pipeline = launch(description);
+		ASSERT_NE(pipeline, nullptr);
 		GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
 		Counts counts;
 		g_signal_connect(sink, "handoff", G_CALLBACK(countBuffer), &counts);
