@@ -80,6 +80,7 @@ struct DecoderState {
 	zcjpeg::Framer framer;
 	std::optional<OutputKey> output;
 	bool reportedStaging = false;
+	bool reportedParsing = false;
 	std::string backend;
 	/* The allocator of the backend our own pools use: whether it gives
 	 * dma-bufs decides if memory:DMABuf caps may be offered. */
@@ -448,6 +449,7 @@ gboolean start(GstVideoDecoder *dec)
 	state->framer.reset();
 	state->output.reset();
 	state->parsedCaps = false;
+	state->reportedParsing = false;
 	gst_video_decoder_set_packetized(dec, FALSE);
 	GST_DEBUG_OBJECT(self, "%u decoding thread(s), %s memory", state->threads,
 			 state->dmabuf ? "dma-buf" : "fd");
@@ -501,6 +503,12 @@ GstFlowReturn parse(GstVideoDecoder *dec, GstVideoCodecFrame *, GstAdapter *adap
 	gsize available = gst_adapter_available(adapter);
 	if (!available)
 		return GST_VIDEO_DECODER_FLOW_NEED_DATA;
+	if (!state->reportedParsing) {
+		state->reportedParsing = true;
+		GST_CAT_INFO_OBJECT(CAT_PERFORMANCE, dec,
+				    "unparsed input: pictures are gathered in an adapter, copied "
+				    "when they span buffers (jpegparse or a demuxer avoids that)");
+	}
 
 	const guint8 *data = static_cast<const guint8 *>(gst_adapter_map(adapter, available));
 	std::size_t length = 0;
