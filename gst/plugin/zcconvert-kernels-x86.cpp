@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * SSE2 and AVX2 row kernels. The YUV-to-RGB kernel is the ORC program of
+ * videoconvert (video_orc_convert_AYUV_ARGB) in intrinsics: splatting a
+ * centred byte into a word is an unpack of the byte with itself, the high
+ * multiply is pmulhw, the sums wrap (paddw) and the result saturates with
+ * packsswb; so these forms equal the scalar one bit for bit.
+ */
+#include "zcconvert-kernels-x86.h"
+
+#if ZCCONVERT_HAVE_X86
+
+#include <immintrin.h>
+
+namespace zcconvert::kernels::x86 {
+
+bool haveAvx2()
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+}
+
+namespace {
+
+/* (3 * a + b + 2) >> 2 on 16 bytes, through 16-bit lanes. */
+inline __m128i blend31x16(__m128i a, __m128i b)
+{
+	const __m128i zero = _mm_setzero_si128(), two = _mm_set1_epi16(2);
+	__m128i lo = _mm_unpacklo_epi8(a, zero), hi = _mm_unpackhi_epi8(a, zero);
+	lo = _mm_add_epi16(_mm_add_epi16(lo, _mm_add_epi16(lo, lo)),
+			   _mm_add_epi16(_mm_unpacklo_epi8(b, zero), two));
+	hi = _mm_add_epi16(_mm_add_epi16(hi, _mm_add_epi16(hi, hi)),
+			   _mm_add_epi16(_mm_unpackhi_epi8(b, zero), two));
+	return _mm_packus_epi16(_mm_srli_epi16(lo, 2), _mm_srli_epi16(hi, 2));
+}
+
+__attribute__((target("avx2"))) inline __m256i blend31x32(__m256i a, __m256i b)
+{
+	const __m256i zero = _mm256_setzero_si256(), two = _mm256_set1_epi16(2);
+	__m256i lo = _mm256_unpacklo_epi8(a, zero), hi = _mm256_unpackhi_epi8(a, zero);
+	lo = _mm256_add_epi16(_mm256_add_epi16(lo, _mm256_add_epi16(lo, lo)),
+			      _mm256_add_epi16(_mm256_unpacklo_epi8(b, zero), two));
+	hi = _mm256_add_epi16(_mm256_add_epi16(hi, _mm256_add_epi16(hi, hi)),
+			      _mm256_add_epi16(_mm256_unpackhi_epi8(b, zero), two));
+	return _mm256_packus_epi16(_mm256_srli_epi16(lo, 2), _mm256_srli_epi16(hi, 2));
+}
+
+} /* namespace */
+
+namespace {
+
+/* The byte order is a template parameter: with it known at compile time
+ * the four component vectors stay in registers. BGRx/BGRA put blue first,
+ * RGBx/RGBA red; alpha is always last. */
+template <bool RedFirst>
+int yuvToRgbSse2T(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
+		  const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width)
+{
+	const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
+	const __m128i alpha = _mm_set1_epi8(static_cast<char>(0xff));
+	const __m128i cy = _mm_set1_epi16(p.yCoeff), cvr = _mm_set1_epi16(p.vToR),
+		      cub = _mm_set1_epi16(p.uToB), cug = _mm_set1_epi16(p.uToG),
+		      cvg = _mm_set1_epi16(p.vToG);
+	int i = 0;
+	for (; i + 16 <= width; i += 16) {
+		__m128i vy = _mm_loadu_si128(reinterpret_cast<const __m128i *>(y + i));
+		__m128i vu = _mm_loadu_si128(reinterpret_cast<const __m128i *>(u0 + i));
+		__m128i vv = _mm_loadu_si128(reinterpret_cast<const __m128i *>(v0 + i));
+		if (u1) {
+			vu = blend31x16(vu, _mm_loadu_si128(reinterpret_cast<const __m128i *>(u1 + i)));
+			vv = blend31x16(vv, _mm_loadu_si128(reinterpret_cast<const __m128i *>(v1 + i)));
+		}
+		vy = _mm_xor_si128(vy, bias);
+		vu = _mm_xor_si128(vu, bias);
+		vv = _mm_xor_si128(vv, bias);
+
+		__m128i rgb[3][2];
+		for (int half = 0; half < 2; half++) {
+			__m128i sy = half ? _mm_unpackhi_epi8(vy, vy) : _mm_unpacklo_epi8(vy, vy);
+			__m128i su = half ? _mm_unpackhi_epi8(vu, vu) : _mm_unpacklo_epi8(vu, vu);
+			__m128i sv = half ? _mm_unpackhi_epi8(vv, vv) : _mm_unpacklo_epi8(vv, vv);
+			__m128i wy = _mm_mulhi_epi16(sy, cy);
+			rgb[0][half] = _mm_add_epi16(wy, _mm_mulhi_epi16(sv, cvr));
+			rgb[1][half] = _mm_add_epi16(_mm_add_epi16(wy, _mm_mulhi_epi16(su, cug)),
+						     _mm_mulhi_epi16(sv, cvg));
+			rgb[2][half] = _mm_add_epi16(wy, _mm_mulhi_epi16(su, cub));
+		}
+		__m128i r = _mm_xor_si128(_mm_packs_epi16(rgb[0][0], rgb[0][1]), bias);
+		__m128i g = _mm_xor_si128(_mm_packs_epi16(rgb[1][0], rgb[1][1]), bias);
+		__m128i b = _mm_xor_si128(_mm_packs_epi16(rgb[2][0], rgb[2][1]), bias);
+
+		__m128i first = RedFirst ? r : b, third = RedFirst ? b : r;
+		__m128i lo01 = _mm_unpacklo_epi8(first, g), hi01 = _mm_unpackhi_epi8(first, g);
+		__m128i lo23 = _mm_unpacklo_epi8(third, alpha), hi23 = _mm_unpackhi_epi8(third, alpha);
+		__m128i *out = reinterpret_cast<__m128i *>(dst + 4 * i);
+		_mm_storeu_si128(out + 0, _mm_unpacklo_epi16(lo01, lo23));
+		_mm_storeu_si128(out + 1, _mm_unpackhi_epi16(lo01, lo23));
+		_mm_storeu_si128(out + 2, _mm_unpacklo_epi16(hi01, hi23));
+		_mm_storeu_si128(out + 3, _mm_unpackhi_epi16(hi01, hi23));
+	}
+	return i;
+}
+
+} /* namespace */
+
+int yuvToRgbSse2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
+		 const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width)
+{
+	return p.order.r == 0 ? yuvToRgbSse2T<true>(p, y, u0, v0, u1, v1, dst, width)
+			      : yuvToRgbSse2T<false>(p, y, u0, v0, u1, v1, dst, width);
+}
+
+namespace {
+
+template <bool RedFirst, bool Stream>
+__attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8_t *y,
+						   const uint8_t *u0, const uint8_t *v0,
+						   const uint8_t *u1, const uint8_t *v1,
+						   uint8_t *dst, int width)
+{
+	const __m256i bias = _mm256_set1_epi8(static_cast<char>(0x80));
+	const __m256i alpha = _mm256_set1_epi8(static_cast<char>(0xff));
+	const __m256i cy = _mm256_set1_epi16(p.yCoeff), cvr = _mm256_set1_epi16(p.vToR),
+		      cub = _mm256_set1_epi16(p.uToB), cug = _mm256_set1_epi16(p.uToG),
+		      cvg = _mm256_set1_epi16(p.vToG);
+	int i = 0;
+	for (; i + 32 <= width; i += 32) {
+		__m256i vy = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y + i));
+		__m256i vu = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(u0 + i));
+		__m256i vv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(v0 + i));
+		if (u1) {
+			vu = blend31x32(vu,
+					_mm256_loadu_si256(reinterpret_cast<const __m256i *>(u1 + i)));
+			vv = blend31x32(vv,
+					_mm256_loadu_si256(reinterpret_cast<const __m256i *>(v1 + i)));
+		}
+		vy = _mm256_xor_si256(vy, bias);
+		vu = _mm256_xor_si256(vu, bias);
+		vv = _mm256_xor_si256(vv, bias);
+
+		/* Unpacks and packs work inside 128-bit lanes: the pair keeps
+		 * the pixel order. */
+		__m256i rgb[3][2];
+		for (int half = 0; half < 2; half++) {
+			__m256i sy = half ? _mm256_unpackhi_epi8(vy, vy) : _mm256_unpacklo_epi8(vy, vy);
+			__m256i su = half ? _mm256_unpackhi_epi8(vu, vu) : _mm256_unpacklo_epi8(vu, vu);
+			__m256i sv = half ? _mm256_unpackhi_epi8(vv, vv) : _mm256_unpacklo_epi8(vv, vv);
+			__m256i wy = _mm256_mulhi_epi16(sy, cy);
+			rgb[0][half] = _mm256_add_epi16(wy, _mm256_mulhi_epi16(sv, cvr));
+			rgb[1][half] =
+				_mm256_add_epi16(_mm256_add_epi16(wy, _mm256_mulhi_epi16(su, cug)),
+						 _mm256_mulhi_epi16(sv, cvg));
+			rgb[2][half] = _mm256_add_epi16(wy, _mm256_mulhi_epi16(su, cub));
+		}
+		__m256i r = _mm256_xor_si256(_mm256_packs_epi16(rgb[0][0], rgb[0][1]), bias);
+		__m256i g = _mm256_xor_si256(_mm256_packs_epi16(rgb[1][0], rgb[1][1]), bias);
+		__m256i b = _mm256_xor_si256(_mm256_packs_epi16(rgb[2][0], rgb[2][1]), bias);
+
+		__m256i first = RedFirst ? r : b, third = RedFirst ? b : r;
+		__m256i lo01 = _mm256_unpacklo_epi8(first, g);
+		__m256i hi01 = _mm256_unpackhi_epi8(first, g);
+		__m256i lo23 = _mm256_unpacklo_epi8(third, alpha);
+		__m256i hi23 = _mm256_unpackhi_epi8(third, alpha);
+		/* Per lane: pixels 0-3, 4-7, 8-11, 12-15 of that lane. */
+		__m256i q0 = _mm256_unpacklo_epi16(lo01, lo23);
+		__m256i q1 = _mm256_unpackhi_epi16(lo01, lo23);
+		__m256i q2 = _mm256_unpacklo_epi16(hi01, hi23);
+		__m256i q3 = _mm256_unpackhi_epi16(hi01, hi23);
+		__m256i *out = reinterpret_cast<__m256i *>(dst + 4 * i);
+		__m256i o0 = _mm256_permute2x128_si256(q0, q1, 0x20);
+		__m256i o1 = _mm256_permute2x128_si256(q2, q3, 0x20);
+		__m256i o2 = _mm256_permute2x128_si256(q0, q1, 0x31);
+		__m256i o3 = _mm256_permute2x128_si256(q2, q3, 0x31);
+		if (Stream) {
+			_mm256_stream_si256(out + 0, o0);
+			_mm256_stream_si256(out + 1, o1);
+			_mm256_stream_si256(out + 2, o2);
+			_mm256_stream_si256(out + 3, o3);
+		} else {
+			_mm256_storeu_si256(out + 0, o0);
+			_mm256_storeu_si256(out + 1, o1);
+			_mm256_storeu_si256(out + 2, o2);
+			_mm256_storeu_si256(out + 3, o3);
+		}
+	}
+	/* The SSE2 form takes what is left in blocks of 16. */
+	return i + yuvToRgbSse2(p, y + i, u0 + i, v0 + i, u1 ? u1 + i : nullptr,
+				v1 ? v1 + i : nullptr, dst + 4 * i, width - i);
+}
+
+} /* namespace */
+
+int yuvToRgbAvx2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
+		 const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width, bool stream)
+{
+	/* Streaming stores need 32-byte aligned rows; they skip reading
+	 * the destination lines into the cache before writing them. */
+	stream = stream && (reinterpret_cast<uintptr_t>(dst) & 31) == 0;
+	int done;
+	if (p.order.r == 0)
+		done = stream ? yuvToRgbAvx2T<true, true>(p, y, u0, v0, u1, v1, dst, width)
+			      : yuvToRgbAvx2T<true, false>(p, y, u0, v0, u1, v1, dst, width);
+	else
+		done = stream ? yuvToRgbAvx2T<false, true>(p, y, u0, v0, u1, v1, dst, width)
+			      : yuvToRgbAvx2T<false, false>(p, y, u0, v0, u1, v1, dst, width);
+	/* Streaming stores are weakly ordered: fence them before anyone
+	 * else can look at the row. */
+	if (stream)
+		_mm_sfence();
+	return done;
+}
+
+int blend31Sse2(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width)
+{
+	int i = 0;
+	for (; i + 16 <= width; i += 16)
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i),
+				 blend31x16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i)),
+					    _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i))));
+	return i;
+}
+
+int averageSse2(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width)
+{
+	int i = 0;
+	for (; i + 16 <= width; i += 16)
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i),
+				 _mm_avg_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i)),
+					      _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i))));
+	return i;
+}
+
+int upsampleNearestSse2(const uint8_t *c, uint8_t *dst, int width)
+{
+	int i = 0;
+	for (; i + 32 <= width; i += 32) {
+		__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + i / 2));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i), _mm_unpacklo_epi8(a, a));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i + 16), _mm_unpackhi_epi8(a, a));
+	}
+	return i;
+}
+
+bool upsampleHSse2(const uint8_t *c, uint8_t *dst, int width, bool cosited)
+{
+	/* n samples; the vector loop reads c[k + 16], so it stops 17 short. */
+	int n = (width + 1) / 2;
+	if (n < 34)
+		return false;
+	int k = 0;
+	if (cosited) {
+		/* dst[2k] = c[k], dst[2k + 1] = avg(c[k], c[k + 1]). */
+		for (; k + 17 <= n; k += 16) {
+			__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + k));
+			__m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + k + 1));
+			__m128i m = _mm_avg_epu8(a, b);
+			_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 2 * k),
+					 _mm_unpacklo_epi8(a, m));
+			_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 2 * k + 16),
+					 _mm_unpackhi_epi8(a, m));
+		}
+		for (int i = 2 * k; i < width; i++) {
+			bool between = (i & 1) && i < width - 1;
+			dst[i] = between ? static_cast<uint8_t>(
+						   (c[(i - 1) >> 1] + c[(i + 1) >> 1] + 1) >> 1)
+					 : c[i >> 1];
+		}
+		return true;
+	}
+	/* Centred: dst[0] = c[0]; dst[2k + 1] = (3 c[k] + c[k + 1] + 2) >> 2,
+	 * dst[2k + 2] = (c[k] + 3 c[k + 1] + 2) >> 2. */
+	dst[0] = c[0];
+	for (; k + 17 <= n; k += 16) {
+		__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + k));
+		__m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + k + 1));
+		__m128i odd = blend31x16(a, b), even = blend31x16(b, a);
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 2 * k + 1),
+				 _mm_unpacklo_epi8(odd, even));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 2 * k + 17),
+				 _mm_unpackhi_epi8(odd, even));
+	}
+	/* Pixels from 2k + 1 on: pairs while 2j + 1 < width - 1, then the
+	 * untouched last pixel of an even row. */
+	int i = 2 * k + 1;
+	for (; i < width - 1; i += 2) {
+		int a = c[(i - 1) >> 1], b = c[(i + 1) >> 1];
+		dst[i] = static_cast<uint8_t>((3 * a + b + 2) >> 2);
+		dst[i + 1] = static_cast<uint8_t>((a + 3 * b + 2) >> 2);
+	}
+	if (i == width - 1)
+		dst[i] = c[i >> 1];
+	return true;
+}
+
+} /* namespace zcconvert::kernels::x86 */
+
+#endif
