@@ -2,6 +2,8 @@
 #include "elements.h"
 
 #include "zcconvert.h"
+#include "zcupload.h"
+#include "zerocopytracer.h"
 
 /* One line per element (GST_ELEMENT_REGISTER_DECLARE in its header) and per
  * tracer. */
@@ -9,5 +11,7 @@ gboolean zcbuf_register_elements(GstPlugin *plugin)
 {
 	gboolean ok = TRUE;
 	ok &= GST_ELEMENT_REGISTER(zcconvert, plugin);
+	ok &= GST_ELEMENT_REGISTER(zcupload, plugin);
+	ok &= gst_tracer_register(plugin, "zerocopy", GST_TYPE_ZEROCOPY_TRACER);
 	return ok;
 }
