@@ -516,6 +516,12 @@ struct DecoderCase {
 	bool decoderCopies;
 };
 
+/* For gtest's messages (it would print the struct's bytes, padding too). */
+void PrintTo(const DecoderCase &c, std::ostream *os)
+{
+	*os << c.chain;
+}
+
 class UpstreamDecoder : public test::LeakCheckedTest, public ::testing::WithParamInterface<DecoderCase>
 {
 };
