@@ -34,15 +34,21 @@ inline __m128i blend31x16(__m128i a, __m128i b)
 	return _mm_packus_epi16(_mm_srli_epi16(lo, 2), _mm_srli_epi16(hi, 2));
 }
 
-__attribute__((target("avx2"))) inline __m256i blend31x32(__m256i a, __m256i b)
+/* Splatted, centred words of blended chroma, straight from the rows: for
+ * the low and high halves of 32 pixels, what unpacking
+ * ((3 * a + b + 2) >> 2) ^ 0x80 with itself gives, without packing the
+ * blend to bytes first. pmaddubsw forms 3 * a + b from interleaved bytes. */
+__attribute__((target("avx2"))) inline void blendSplat32(__m256i a, __m256i b, __m256i &lo,
+							 __m256i &hi)
 {
-	const __m256i zero = _mm256_setzero_si256(), two = _mm256_set1_epi16(2);
-	__m256i lo = _mm256_unpacklo_epi8(a, zero), hi = _mm256_unpackhi_epi8(a, zero);
-	lo = _mm256_add_epi16(_mm256_add_epi16(lo, _mm256_add_epi16(lo, lo)),
-			      _mm256_add_epi16(_mm256_unpacklo_epi8(b, zero), two));
-	hi = _mm256_add_epi16(_mm256_add_epi16(hi, _mm256_add_epi16(hi, hi)),
-			      _mm256_add_epi16(_mm256_unpackhi_epi8(b, zero), two));
-	return _mm256_packus_epi16(_mm256_srli_epi16(lo, 2), _mm256_srli_epi16(hi, 2));
+	const __m256i weights = _mm256_set1_epi16(0x0103); /* a * 3 + b * 1 */
+	const __m256i two = _mm256_set1_epi16(2), bias = _mm256_set1_epi16(0x80);
+	lo = _mm256_maddubs_epi16(_mm256_unpacklo_epi8(a, b), weights);
+	hi = _mm256_maddubs_epi16(_mm256_unpackhi_epi8(a, b), weights);
+	lo = _mm256_xor_si256(_mm256_srli_epi16(_mm256_add_epi16(lo, two), 2), bias);
+	hi = _mm256_xor_si256(_mm256_srli_epi16(_mm256_add_epi16(hi, two), 2), bias);
+	lo = _mm256_or_si256(lo, _mm256_slli_epi16(lo, 8));
+	hi = _mm256_or_si256(hi, _mm256_slli_epi16(hi, 8));
 }
 
 } /* namespace */
@@ -112,7 +118,7 @@ int yuvToRgbSse2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const u
 
 namespace {
 
-template <bool RedFirst, bool Stream>
+template <bool RedFirst, bool Stream, bool Blend>
 __attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8_t *y,
 						   const uint8_t *u0, const uint8_t *v0,
 						   const uint8_t *u1, const uint8_t *v1,
@@ -128,23 +134,29 @@ __attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8
 		__m256i vy = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y + i));
 		__m256i vu = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(u0 + i));
 		__m256i vv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(v0 + i));
-		if (u1) {
-			vu = blend31x32(vu,
-					_mm256_loadu_si256(reinterpret_cast<const __m256i *>(u1 + i)));
-			vv = blend31x32(vv,
-					_mm256_loadu_si256(reinterpret_cast<const __m256i *>(v1 + i)));
+		__m256i su2[2], sv2[2];
+		if (Blend) {
+			blendSplat32(vu, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(u1 + i)),
+				     su2[0], su2[1]);
+			blendSplat32(vv, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(v1 + i)),
+				     sv2[0], sv2[1]);
+		} else {
+			vu = _mm256_xor_si256(vu, bias);
+			vv = _mm256_xor_si256(vv, bias);
+			su2[0] = _mm256_unpacklo_epi8(vu, vu);
+			su2[1] = _mm256_unpackhi_epi8(vu, vu);
+			sv2[0] = _mm256_unpacklo_epi8(vv, vv);
+			sv2[1] = _mm256_unpackhi_epi8(vv, vv);
 		}
 		vy = _mm256_xor_si256(vy, bias);
-		vu = _mm256_xor_si256(vu, bias);
-		vv = _mm256_xor_si256(vv, bias);
 
 		/* Unpacks and packs work inside 128-bit lanes: the pair keeps
 		 * the pixel order. */
 		__m256i rgb[3][2];
 		for (int half = 0; half < 2; half++) {
 			__m256i sy = half ? _mm256_unpackhi_epi8(vy, vy) : _mm256_unpacklo_epi8(vy, vy);
-			__m256i su = half ? _mm256_unpackhi_epi8(vu, vu) : _mm256_unpacklo_epi8(vu, vu);
-			__m256i sv = half ? _mm256_unpackhi_epi8(vv, vv) : _mm256_unpacklo_epi8(vv, vv);
+			__m256i su = su2[half];
+			__m256i sv = sv2[half];
 			__m256i wy = _mm256_mulhi_epi16(sy, cy);
 			rgb[0][half] = _mm256_add_epi16(wy, _mm256_mulhi_epi16(sv, cvr));
 			rgb[1][half] =
@@ -196,13 +208,16 @@ int yuvToRgbAvx2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const u
 	/* Streaming stores need 32-byte aligned rows; they skip reading
 	 * the destination lines into the cache before writing them. */
 	stream = stream && (reinterpret_cast<uintptr_t>(dst) & 31) == 0;
-	int done;
-	if (p.order.r == 0)
-		done = stream ? yuvToRgbAvx2T<true, true>(p, y, u0, v0, u1, v1, dst, width)
-			      : yuvToRgbAvx2T<true, false>(p, y, u0, v0, u1, v1, dst, width);
-	else
-		done = stream ? yuvToRgbAvx2T<false, true>(p, y, u0, v0, u1, v1, dst, width)
-			      : yuvToRgbAvx2T<false, false>(p, y, u0, v0, u1, v1, dst, width);
+	using Kernel = int (*)(const YuvToRgb &, const uint8_t *, const uint8_t *, const uint8_t *,
+			       const uint8_t *, const uint8_t *, uint8_t *, int);
+	/* [red first][stream][blend] */
+	static const Kernel kernels[2][2][2] = {
+		{ { yuvToRgbAvx2T<false, false, false>, yuvToRgbAvx2T<false, false, true> },
+		  { yuvToRgbAvx2T<false, true, false>, yuvToRgbAvx2T<false, true, true> } },
+		{ { yuvToRgbAvx2T<true, false, false>, yuvToRgbAvx2T<true, false, true> },
+		  { yuvToRgbAvx2T<true, true, false>, yuvToRgbAvx2T<true, true, true> } },
+	};
+	int done = kernels[p.order.r == 0][stream][u1 != nullptr](p, y, u0, v0, u1, v1, dst, width);
 	/* Streaming stores are weakly ordered: fence them before anyone
 	 * else can look at the row. */
 	if (stream)
