@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * SSE2 and AVX2 row kernels. The YUV-to-RGB kernel is the ORC program of
+ * SSE2, AVX2 and AVX-512BW row kernels. The YUV-to-RGB kernel is the ORC program of
  * videoconvert (video_orc_convert_AYUV_ARGB) in intrinsics: splatting a
  * centred byte into a word is an unpack of the byte with itself, the high
  * multiply is pmulhw, the sums wrap (paddw) and the result saturates with
@@ -202,6 +202,98 @@ __attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8
 
 } /* namespace */
 
+namespace {
+
+#define ZC_AVX512 __attribute__((target("avx512f,avx512bw")))
+
+ZC_AVX512 inline void blendSplat64(__m512i a, __m512i b, __m512i &lo, __m512i &hi)
+{
+	const __m512i weights = _mm512_set1_epi16(0x0103);
+	const __m512i two = _mm512_set1_epi16(2), bias = _mm512_set1_epi16(0x80);
+	lo = _mm512_maddubs_epi16(_mm512_unpacklo_epi8(a, b), weights);
+	hi = _mm512_maddubs_epi16(_mm512_unpackhi_epi8(a, b), weights);
+	lo = _mm512_xor_si512(_mm512_srli_epi16(_mm512_add_epi16(lo, two), 2), bias);
+	hi = _mm512_xor_si512(_mm512_srli_epi16(_mm512_add_epi16(hi, two), 2), bias);
+	lo = _mm512_or_si512(lo, _mm512_slli_epi16(lo, 8));
+	hi = _mm512_or_si512(hi, _mm512_slli_epi16(hi, 8));
+}
+
+/* The AVX2 kernel at 64 pixels a step; the interleaved pixels come out of
+ * the lane-wise unpacks as a 4x4 matrix of 128-bit lanes, transposed with
+ * two rounds of two-source qword permutes. */
+template <bool RedFirst, bool Stream, bool Blend>
+ZC_AVX512 int yuvToRgbAvx512T(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0,
+			      const uint8_t *v0, const uint8_t *u1, const uint8_t *v1, uint8_t *dst,
+			      int width)
+{
+	const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+	const __m512i alpha = _mm512_set1_epi8(static_cast<char>(0xff));
+	const __m512i cy = _mm512_set1_epi16(p.yCoeff), cvr = _mm512_set1_epi16(p.vToR),
+		      cub = _mm512_set1_epi16(p.uToB), cug = _mm512_set1_epi16(p.uToG),
+		      cvg = _mm512_set1_epi16(p.vToG);
+	/* Qword indices: lanes 0-1 (2-3) of both sources; then lanes 0 and 2
+	 * (1 and 3) of both. */
+	const __m512i lanes01 = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
+	const __m512i lanes23 = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+	const __m512i evenLanes = _mm512_set_epi64(13, 12, 9, 8, 5, 4, 1, 0);
+	const __m512i oddLanes = _mm512_set_epi64(15, 14, 11, 10, 7, 6, 3, 2);
+	int i = 0;
+	for (; i + 64 <= width; i += 64) {
+		__m512i vy = _mm512_loadu_si512(y + i);
+		__m512i vu = _mm512_loadu_si512(u0 + i);
+		__m512i vv = _mm512_loadu_si512(v0 + i);
+		__m512i su2[2], sv2[2];
+		if (Blend) {
+			blendSplat64(vu, _mm512_loadu_si512(u1 + i), su2[0], su2[1]);
+			blendSplat64(vv, _mm512_loadu_si512(v1 + i), sv2[0], sv2[1]);
+		} else {
+			vu = _mm512_xor_si512(vu, bias);
+			vv = _mm512_xor_si512(vv, bias);
+			su2[0] = _mm512_unpacklo_epi8(vu, vu);
+			su2[1] = _mm512_unpackhi_epi8(vu, vu);
+			sv2[0] = _mm512_unpacklo_epi8(vv, vv);
+			sv2[1] = _mm512_unpackhi_epi8(vv, vv);
+		}
+		vy = _mm512_xor_si512(vy, bias);
+		__m512i rgb[3][2];
+		for (int half = 0; half < 2; half++) {
+			__m512i sy = half ? _mm512_unpackhi_epi8(vy, vy) : _mm512_unpacklo_epi8(vy, vy);
+			__m512i su = su2[half], sv = sv2[half];
+			__m512i wy = _mm512_mulhi_epi16(sy, cy);
+			rgb[0][half] = _mm512_add_epi16(wy, _mm512_mulhi_epi16(sv, cvr));
+			rgb[1][half] = _mm512_add_epi16(_mm512_add_epi16(wy, _mm512_mulhi_epi16(su, cug)),
+							_mm512_mulhi_epi16(sv, cvg));
+			rgb[2][half] = _mm512_add_epi16(wy, _mm512_mulhi_epi16(su, cub));
+		}
+		__m512i r = _mm512_xor_si512(_mm512_packs_epi16(rgb[0][0], rgb[0][1]), bias);
+		__m512i g = _mm512_xor_si512(_mm512_packs_epi16(rgb[1][0], rgb[1][1]), bias);
+		__m512i b = _mm512_xor_si512(_mm512_packs_epi16(rgb[2][0], rgb[2][1]), bias);
+		__m512i first = RedFirst ? r : b, third = RedFirst ? b : r;
+		__m512i lo01 = _mm512_unpacklo_epi8(first, g), hi01 = _mm512_unpackhi_epi8(first, g);
+		__m512i lo23 = _mm512_unpacklo_epi8(third, alpha), hi23 = _mm512_unpackhi_epi8(third, alpha);
+		__m512i q0 = _mm512_unpacklo_epi16(lo01, lo23), q1 = _mm512_unpackhi_epi16(lo01, lo23);
+		__m512i q2 = _mm512_unpacklo_epi16(hi01, hi23), q3 = _mm512_unpackhi_epi16(hi01, hi23);
+		__m512i t0 = _mm512_permutex2var_epi64(q0, lanes01, q1);
+		__m512i t1 = _mm512_permutex2var_epi64(q2, lanes01, q3);
+		__m512i t2 = _mm512_permutex2var_epi64(q0, lanes23, q1);
+		__m512i t3 = _mm512_permutex2var_epi64(q2, lanes23, q3);
+		__m512i o[4] = { _mm512_permutex2var_epi64(t0, evenLanes, t1),
+				 _mm512_permutex2var_epi64(t0, oddLanes, t1),
+				 _mm512_permutex2var_epi64(t2, evenLanes, t3),
+				 _mm512_permutex2var_epi64(t2, oddLanes, t3) };
+		uint8_t *out = dst + 4 * i;
+		for (int k = 0; k < 4; k++) {
+			if (Stream)
+				_mm512_stream_si512(reinterpret_cast<__m512i *>(out + 64 * k), o[k]);
+			else
+				_mm512_storeu_si512(out + 64 * k, o[k]);
+		}
+	}
+	return i;
+}
+
+} /* namespace */
+
 int yuvToRgbAvx2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
 		 const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width, bool stream)
 {
@@ -220,6 +312,34 @@ int yuvToRgbAvx2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const u
 	int done = kernels[p.order.r == 0][stream][u1 != nullptr](p, y, u0, v0, u1, v1, dst, width);
 	/* Streaming stores are weakly ordered: fence them before anyone
 	 * else can look at the row. */
+	if (stream)
+		_mm_sfence();
+	return done;
+}
+
+bool haveAvx512()
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+}
+
+int yuvToRgbAvx512(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
+		   const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width, bool stream)
+{
+	stream = stream && (reinterpret_cast<uintptr_t>(dst) & 63) == 0;
+	using Kernel = int (*)(const YuvToRgb &, const uint8_t *, const uint8_t *, const uint8_t *,
+			       const uint8_t *, const uint8_t *, uint8_t *, int);
+	static const Kernel kernels[2][2][2] = {
+		{ { yuvToRgbAvx512T<false, false, false>, yuvToRgbAvx512T<false, false, true> },
+		  { yuvToRgbAvx512T<false, true, false>, yuvToRgbAvx512T<false, true, true> } },
+		{ { yuvToRgbAvx512T<true, false, false>, yuvToRgbAvx512T<true, false, true> },
+		  { yuvToRgbAvx512T<true, true, false>, yuvToRgbAvx512T<true, true, true> } },
+	};
+	int done = kernels[p.order.r == 0][stream][u1 != nullptr](p, y, u0, v0, u1, v1, dst, width);
+	/* The rest (under 64 pixels) in AVX2 and SSE2, then the scalar tail
+	 * by the caller. */
+	done += yuvToRgbAvx2(p, y + done, u0 + done, v0 + done, u1 ? u1 + done : nullptr,
+			     v1 ? v1 + done : nullptr, dst + 4 * done, width - done, false);
 	if (stream)
 		_mm_sfence();
 	return done;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * SSE2 and AVX2 forms of the hot row kernels (zcconvert-kernels.h says what
- * they compute). Each returns how many pixels it did; the caller finishes
- * the row with the scalar form. AVX2 is used only where the CPU has it.
+ * SSE2, AVX2 and AVX-512BW forms of the hot row kernels (zcconvert-kernels.h
+ * says what they compute). Each returns how many pixels it did; the caller
+ * finishes the row with the scalar form. AVX2 and AVX-512 are used only
+ * where the CPU has them.
  */
 #pragma once
 
@@ -21,12 +22,17 @@
 namespace zcconvert::kernels::x86 {
 
 bool haveAvx2();
+bool haveAvx512();
 
 int yuvToRgbSse2(const YuvToRgb &params, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
 		 const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width);
 /* @stream: non-temporal stores where the row is aligned for them. */
 int yuvToRgbAvx2(const YuvToRgb &params, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
 		 const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width, bool stream);
+
+int yuvToRgbAvx512(const YuvToRgb &params, const uint8_t *y, const uint8_t *u0,
+		   const uint8_t *v0, const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width,
+		   bool stream);
 
 int blend31Sse2(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width);
 int averageSse2(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width);

@@ -154,11 +154,13 @@ void downsampleHScalar(const uint8_t *p, uint8_t *c, int width, bool cosited)
 		c[i / 2] = static_cast<uint8_t>((p[i - 1] + 3 * p[i] + 2) >> 2);
 }
 
-enum class Isa { Scalar, Sse2, Avx2 };
+enum class Isa { Scalar, Sse2, Avx2, Avx512 };
 
 Isa detect()
 {
 #if ZCCONVERT_HAVE_X86
+	if (x86::haveAvx512())
+		return Isa::Avx512;
 	if (x86::haveAvx2())
 		return Isa::Avx2;
 	return Isa::Sse2;
@@ -192,6 +194,9 @@ void yuvToRgb(const YuvToRgb &params, const uint8_t *y, const uint8_t *u0, const
 	int done = 0;
 #if ZCCONVERT_HAVE_X86
 	switch (isa()) {
+	case Isa::Avx512:
+		done = x86::yuvToRgbAvx512(params, y, u0, v0, u1, v1, dst, width, stream);
+		break;
 	case Isa::Avx2:
 		done = x86::yuvToRgbAvx2(params, y, u0, v0, u1, v1, dst, width, stream);
 		break;
@@ -260,6 +265,8 @@ void downsampleH(const uint8_t *src, uint8_t *chroma, int width, bool cosited)
 const char *implementation()
 {
 	switch (isa()) {
+	case Isa::Avx512:
+		return "avx512";
 	case Isa::Avx2:
 		return "avx2";
 	case Isa::Sse2:

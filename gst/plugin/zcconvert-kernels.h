@@ -8,9 +8,9 @@
  * GStreamer's video-chroma.c. Everything else (plane copies, splitting and
  * merging, packing 4:2:2, averaging rows, scaling) is libyuv's.
  *
- * Each kernel has a portable scalar form; the hot ones also have SSE2 and
- * AVX2 forms (zcconvert-kernels-x86.cpp) chosen once at run time. All forms
- * give identical bytes: the tests compare them.
+ * Each kernel has a portable scalar form; the hot ones also have SSE2, AVX2
+ * and (YUV to RGB) AVX-512BW forms (zcconvert-kernels-x86.cpp) chosen once
+ * at run time. All forms give identical bytes: the tests compare them.
  */
 #pragma once
 
@@ -68,7 +68,7 @@ void upsampleNearest(const uint8_t *chroma, uint8_t *dst, int width);
  * (down_h2 and down_h2_cs of video-chroma.c, edges included). */
 void downsampleH(const uint8_t *src, uint8_t *chroma, int width, bool cosited);
 
-/* What the kernels run on ("avx2", "sse2" or "scalar"), and forcing the
+/* What the kernels run on ("avx512", "avx2", "sse2" or "scalar"), and forcing the
  * scalar forms (for the tests). */
 const char *implementation();
 void forceScalar(bool scalar);

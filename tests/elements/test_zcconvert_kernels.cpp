@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * zcconvert's row kernels: every SIMD form gives the bytes of the scalar
- * form, at every width (the vector loops' tails and the odd widths of
+ * zcconvert's row kernels: every SIMD form (SSE2, AVX2, AVX-512 where the
+ * CPU has them) gives the bytes of the scalar form, at every width (the vector loops' tails and the odd widths of
  * chroma rows included), for random input and every byte order.
  */
 #include <gtest/gtest.h>
@@ -84,11 +84,26 @@ TEST_F(Kernels, YuvToRgbSimdEqualsScalar)
 							  width, true);
 					ASSERT_TRUE(std::equal(ref.begin(), ref.end(), aligned)) << "streaming, width " << width;
 #if ZCCONVERT_HAVE_X86
-					std::vector<uint8_t> sse(ref.size());
+					/* Each form on its own, whichever the dispatch picks
+					 * on this CPU. */
+					std::vector<uint8_t> one(ref.size());
 					int done = kernels::x86::yuvToRgbSse2(params, y.data(), u0.data(), v0.data(),
-									      b0, b1, sse.data(), width);
-					ASSERT_TRUE(std::equal(ref.begin(), ref.begin() + 4 * done, sse.begin()))
+									      b0, b1, one.data(), width);
+					ASSERT_TRUE(std::equal(ref.begin(), ref.begin() + 4 * done, one.begin()))
 						<< "SSE2, width " << width;
+					if (kernels::x86::haveAvx2()) {
+						done = kernels::x86::yuvToRgbAvx2(params, y.data(), u0.data(), v0.data(),
+										  b0, b1, one.data(), width, false);
+						ASSERT_TRUE(std::equal(ref.begin(), ref.begin() + 4 * done, one.begin()))
+							<< "AVX2, width " << width;
+					}
+					if (kernels::x86::haveAvx512()) {
+						done = kernels::x86::yuvToRgbAvx512(params, y.data(), u0.data(),
+										    v0.data(), b0, b1, one.data(),
+										    width, false);
+						ASSERT_TRUE(std::equal(ref.begin(), ref.begin() + 4 * done, one.begin()))
+							<< "AVX-512, width " << width;
+					}
 #endif
 				}
 			}
