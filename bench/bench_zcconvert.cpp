@@ -11,7 +11,7 @@
  * input and write its output at least once, so bandwidth / (input bytes +
  * output bytes) is the most frames per second any converter can reach.
  * It is reported as a subject of its own ("memory bound", frames/s) and
- * zcconvert's fraction of it in the "zcconvert memory bound" group.
+ * zcconvert's fraction of it in the "zcconvert-memory-bound" group.
  *
  * The elements are driven like GstHarness does (pads of our own linked to
  * theirs, gst_pad_push() on this thread), so the time is the element's.
@@ -192,7 +192,7 @@ void runCase(const char *label, const char *from, const char *to, int width, int
 	bench::report("zcconvert", name, "zcconvert", zcFps, "frames/s", "higher");
 	bench::report("zcconvert", name, "videoconvert", vcFps, "frames/s", "higher");
 	bench::report("zcconvert", name, "memory bound", bound, "frames/s", "higher");
-	bench::report("zcconvert memory bound", name, "memory bound", zcFps / bound,
+	bench::report("zcconvert-memory-bound", name, "memory bound", zcFps / bound,
 		      "fraction of the bound", "higher");
 
 	gst_buffer_unref(input);
