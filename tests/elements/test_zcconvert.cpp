@@ -492,6 +492,47 @@ TEST_F(Zcconvert, TruncatedFrameIsAnError)
 	gst_harness_teardown(h);
 }
 
+/* Interlaced video needs field-aware chroma filters zcconvert does not
+ * have: refused with an error, unless the caps match (passthrough). */
+TEST_F(Zcconvert, InterlacedConversionIsRefused)
+{
+	GstHarness *h = gst_harness_new("zcconvert");
+	GstBus *bus = gst_bus_new();
+	gst_element_set_bus(h->element, bus);
+	std::string inCaps = test::videoCaps("NV12", 32, 24, ",interlace-mode=interleaved");
+	gst_harness_set_src_caps_str(h, inCaps.c_str());
+	gst_harness_set_sink_caps_str(h, test::videoCaps("BGRx", 32, 24, ",interlace-mode=interleaved").c_str());
+	GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+	GstBuffer *frame = test::makeFrame(caps, Pattern::Noise, 1);
+	gst_caps_unref(caps);
+	EXPECT_NE(gst_harness_push(h, frame), GST_FLOW_OK);
+	EXPECT_EQ(gst_harness_try_pull(h), nullptr);
+	GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+	ASSERT_NE(message, nullptr);
+	GError *error = nullptr;
+	gst_message_parse_error(message, &error, nullptr);
+	EXPECT_NE(std::string(error->message).find("interlaced"), std::string::npos) << error->message;
+	g_clear_error(&error);
+	gst_message_unref(message);
+	gst_element_set_bus(h->element, nullptr);
+	gst_object_unref(bus);
+	gst_harness_teardown(h);
+
+	/* The same interlaced caps on both sides: the buffer goes through. */
+	GstHarness *same = gst_harness_new("zcconvert");
+	gst_harness_set_src_caps_str(same, inCaps.c_str());
+	gst_harness_set_sink_caps_str(same, inCaps.c_str());
+	caps = gst_caps_from_string(inCaps.c_str());
+	frame = test::makeFrame(caps, Pattern::Noise, 1);
+	gst_caps_unref(caps);
+	ASSERT_EQ(gst_harness_push(same, gst_buffer_ref(frame)), GST_FLOW_OK);
+	GstBuffer *out = gst_harness_pull(same);
+	EXPECT_EQ(out, frame);
+	gst_buffer_unref(out);
+	gst_buffer_unref(frame);
+	gst_harness_teardown(same);
+}
+
 /* Decoders that take the downstream pool decode into zcbuf memory when
  * zcconvert is downstream; its output is zcbuf memory too, recycled. */
 struct Seen {
