@@ -83,22 +83,31 @@ private:
 	const std::string node_;
 };
 
-/* Opens node if its driver can create dumb buffers and export them. */
+/* Opens node if its driver can create dumb buffers and export them. The
+ * dumb-buffer capability is only answered by KMS drivers (render-only vgem
+ * creates dumb buffers but says EOPNOTSUPP), so create one to find out. */
 Result<UniqueFD> openCapableCard(const std::string &node)
 {
 	UniqueFD card(open(node.c_str(), O_RDWR | O_CLOEXEC));
 	if (!card.isValid())
 		return Error::fromErrno(errno, "drm backend: " + node);
 
-	std::uint64_t dumb = 0;
-	if (drmGetCap(card.get(), DRM_CAP_DUMB_BUFFER, &dumb) < 0 || !dumb)
-		return Error(ENOTSUP, "drm backend: " + node +
-					      " cannot create dumb buffers");
 	std::uint64_t prime = 0;
 	if (drmGetCap(card.get(), DRM_CAP_PRIME, &prime) < 0 ||
 	    !(prime & DRM_PRIME_CAP_EXPORT))
 		return Error(ENOTSUP, "drm backend: " + node +
 					      " cannot export buffers with PRIME");
+
+	struct drm_mode_create_dumb probe = {};
+	probe.width = 1;
+	probe.height = 1;
+	probe.bpp = kBitsPerPixel;
+	if (drmIoctl(card.get(), DRM_IOCTL_MODE_CREATE_DUMB, &probe) < 0)
+		return Error::fromErrno(errno, "drm backend: " + node +
+						       " cannot create dumb buffers");
+	struct drm_mode_destroy_dumb destroy = {};
+	destroy.handle = probe.handle;
+	drmIoctl(card.get(), DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
 	return card;
 }
 

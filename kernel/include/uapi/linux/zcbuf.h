@@ -54,14 +54,20 @@ struct zcbuf_alloc {
 
 /**
  * struct zcbuf_device_create - ZCBUF_IOC_DEVICE_CREATE argument
- * @max_segment_size: in: largest DMA segment, 0 for the default (64 KiB)
- * @segment_boundary: in: segment boundary mask, 0 for none
- * @alignment: in: 0 or a power of two: required start alignment
- * @dma_mask_bits: in: width of the DMA mask, 12 to 64
+ * @max_segment_size: in: largest DMA segment, 0 for the default (64 KiB),
+ *	else 4096 to 2^32 - 1
+ * @segment_boundary: in: segment boundary mask, 0 for none, else 2^n - 1
+ *	with 2^n at least 4096 and at least @max_segment_size
+ * @alignment: in: 0 or a power of two up to 4 MiB: required start
+ *	alignment; more than the page size makes the backing contiguous
+ * @dma_mask_bits: in: width of the DMA mask, 32 to 64, 0 for 64
  * @flags: in: ZCBUF_DEVICE_*
  * @name: in: NUL-terminated name for debugfs, may be empty
- * @id: out: device id for the other ioctls
+ * @id: out: device id for the other ioctls, unique within the open file
  * @reserved: must be zero
+ *
+ * Devices, and the attachments made with them, belong to the open file of
+ * /dev/zcbuf that created them and go away when it is closed.
  */
 struct zcbuf_device_create {
 	__u64 max_segment_size;
@@ -84,7 +90,7 @@ struct zcbuf_id {
  * struct zcbuf_attach - ZCBUF_IOC_ATTACH argument
  * @dmabuf_fd: in: any dma-buf, ours or another exporter's
  * @device_id: in: a device from ZCBUF_IOC_DEVICE_CREATE
- * @id: out: attachment id
+ * @id: out: attachment id, unique within the open file
  * @reserved: must be zero
  */
 struct zcbuf_attach {
@@ -101,7 +107,7 @@ struct zcbuf_attach {
 
 /**
  * struct zcbuf_map - ZCBUF_IOC_MAP argument
- * @id: in: attachment
+ * @id: in: attachment, not mapped yet (one mapping per attachment)
  * @direction: in: ZCBUF_DIR_*
  * @length: out: total mapped length in bytes
  * @nents: out: number of DMA segments
@@ -128,7 +134,9 @@ struct zcbuf_map {
  * @pattern: in: see the modes
  * @reserved: must be zero
  * @offset: in: first byte (multiple of 4 for COUNTER)
- * @length: in: bytes (multiple of 4 for COUNTER)
+ * @length: in: bytes, not zero (multiple of 4 for COUNTER)
+ *
+ * In FILL, COPY and CHECKSUM the range must lie inside the mapped length.
  */
 struct zcbuf_fill {
 	__u32 id;
@@ -145,7 +153,7 @@ struct zcbuf_fill {
  * @dst_id: in: attachment mapped FROM_DEVICE or BIDIRECTIONAL
  * @src_offset: in
  * @dst_offset: in
- * @length: in
+ * @length: in: not zero; the ranges must not overlap within one dma-buf
  */
 struct zcbuf_copy {
 	__u32 src_id;
@@ -160,7 +168,7 @@ struct zcbuf_copy {
  * @id: in: attachment mapped TO_DEVICE or BIDIRECTIONAL
  * @crc32: out: crc32_le(~0, data) ^ ~0, as zlib's crc32()
  * @offset: in
- * @length: in
+ * @length: in: not zero
  */
 struct zcbuf_checksum {
 	__u32 id;

@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * zcbuf.ko with the real drivers of the guest: our buffers imported by vgem
+ * (PRIME, fences) and by vivid (V4L2 DMABUF capture, through vmap for
+ * allocators=0 and through a contiguous device mapping for allocators=1),
+ * and our virtual device doing DMA on buffers that vgem, vivid and
+ * virtio-gpu export.
+ * Runs in the guest: vm-run --module zcbuf --modprobe vgem
+ *   --modprobe virtio_gpu --modprobe vivid:n_devs=2,allocators=0,1,... --
+ */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libdrm/drm.h>
+#include <libdrm/drm_mode.h>
+#include <linux/videodev2.h>
+
+/* vgem's two ioctls (uapi drm/vgem_drm.h, not shipped by libdrm) */
+struct drm_vgem_fence_attach {
+	__u32 handle;
+	__u32 flags;
+	__u32 out_fence;
+	__u32 pad;
+};
+
+struct drm_vgem_fence_signal {
+	__u32 fence;
+	__u32 flags;
+};
+
+#define VGEM_FENCE_WRITE 0x1
+#define DRM_IOCTL_VGEM_FENCE_ATTACH \
+	DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct drm_vgem_fence_attach)
+#define DRM_IOCTL_VGEM_FENCE_SIGNAL \
+	DRM_IOW(DRM_COMMAND_BASE + 0x2, struct drm_vgem_fence_signal)
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- DRM ------------------------------------------------------------------ */
+
+/* Opens the primary node of the DRM driver called name. */
+static int open_drm(const char *name)
+{
+	for (int i = 0; i < 8; i++) {
+		char path[32], drv[32] = "";
+		struct drm_version v = { .name = drv, .name_len = sizeof(drv) - 1 };
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(drv, name))
+			return fd;
+		close(fd);
+	}
+	zt_fail(__FILE__, __LINE__, "no DRM device %s", name);
+	zt_end_case();
+}
+
+struct dumb {
+	uint32_t handle;
+	uint64_t size;
+	uint8_t *map;
+};
+
+static void dumb_create(int drm, uint32_t width, uint32_t height,
+			struct dumb *d)
+{
+	struct drm_mode_create_dumb c = { .width = width, .height = height,
+					  .bpp = 32 };
+	struct drm_mode_map_dumb m = { 0 };
+
+	REQUIRE(!ioctl(drm, DRM_IOCTL_MODE_CREATE_DUMB, &c));
+	d->handle = c.handle;
+	d->size = c.size;
+	m.handle = c.handle;
+	REQUIRE(!ioctl(drm, DRM_IOCTL_MODE_MAP_DUMB, &m));
+	d->map = mmap(NULL, d->size, PROT_READ | PROT_WRITE, MAP_SHARED, drm,
+		      m.offset);
+	REQUIRE(d->map != MAP_FAILED);
+}
+
+static int prime_export(int drm, uint32_t handle)
+{
+	struct drm_prime_handle p = { .handle = handle,
+				      .flags = DRM_CLOEXEC | DRM_RDWR };
+
+	if (ioctl(drm, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p))
+		return -errno;
+	return p.fd;
+}
+
+static int prime_import(int drm, int fd, uint32_t *handle)
+{
+	struct drm_prime_handle p = { .fd = fd };
+
+	if (ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p))
+		return -errno;
+	*handle = p.handle;
+	return 0;
+}
+
+static void gem_close(int drm, uint32_t handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	CHECK_OK(ioctl(drm, DRM_IOCTL_GEM_CLOSE, &c));
+}
+
+/*
+ * Our device fills a foreign dma-buf through its mapping, the CPU sees it
+ * through cpu (the exporter's own mapping), and the other way round.
+ */
+static void device_dma_on_foreign(int fd, uint8_t *cpu, size_t size)
+{
+	int zfd = zt_open_zcbuf();
+	int dev = zt_device(zfd, 0, 0, 0, 0, "importer");
+	struct zcbuf_map m;
+	uint32_t crc;
+	int att;
+
+	REQUIRE(dev > 0);
+	att = zt_attach(zfd, dev, fd);
+	REQUIRE(att > 0);
+	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_BIDIRECTIONAL, &m), 0);
+	CHECK(m.length >= size);
+	CHECK_EQ(zt_fill(zfd, att, ZCBUF_FILL_COUNTER, 0x5eed0000, 0, size), 0);
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), 0);
+	CHECK_EQ(zt_counter_check(cpu, 0x5eed0000, 0, size), -1);
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), 0);
+	CHECK_EQ(zt_checksum(zfd, att, 0, size, &crc), 0);
+	CHECK_EQ(crc, zt_counter_crc(0x5eed0000, 0, size));
+
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE), 0);
+	for (size_t i = 0; i < size; i++)
+		cpu[i] = (uint8_t)(i * 7 + 3);
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE), 0);
+	CHECK_EQ(zt_checksum(zfd, att, 0, size, &crc), 0);
+	CHECK_EQ(crc, zt_crc32(0, cpu, size));
+	CHECK_EQ(zt_unmap(zfd, att), 0);
+	CHECK_EQ(zt_detach(zfd, att), 0);
+	close(zfd);
+}
+
+/* ---- vgem ------------------------------------------------------------------ */
+
+static void vgem_imports_our_buffer(void)
+{
+	int vgem = open_drm("vgem");
+	int zfd = zt_open_zcbuf();
+	size_t size = 1 * MIB;
+	int fd = zt_alloc(zfd, size, 0, "to-vgem");
+	char dev[32];
+	uint32_t handle = 0;
+
+	REQUIRE(fd >= 0);
+	CHECK(zt_debugfs_num(zt_ino(fd), "attachments") == 0);
+	REQUIRE(!prime_import(vgem, fd, &handle));
+	/* vgem attached its device and mapped at once */
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 1);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	CHECK(zt_debugfs_line(zt_ino(fd)) != NULL);
+	{
+		FILE *f = fopen("/sys/kernel/debug/zcbuf/buffers", "r");
+		char line[512];
+		int seen = 0;
+
+		REQUIRE(f);
+		while (fgets(line, sizeof(line), f))
+			seen |= sscanf(line, "  attach dev=%31s", dev) == 1 &&
+				!strcmp(dev, "vgem");
+		fclose(f);
+		CHECK(seen);
+	}
+	/* the import allocated the backing */
+	{
+		char kind[32];
+
+		CHECK_EQ(zt_debugfs_str(zt_ino(fd), "backing", kind,
+					sizeof(kind)), 0);
+		CHECK(!strcmp(kind, "pages"));
+	}
+	gem_close(vgem, handle);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+}
+
+static void vgem_reexport_writes_read_back(void)
+{
+	int vgem = open_drm("vgem");
+	int zfd = zt_open_zcbuf();
+	size_t size = 256 * KIB;
+	int fd = zt_alloc(zfd, size, 0, NULL);
+	struct drm_mode_map_dumb m = { 0 };
+	uint8_t *ours, *theirs;
+	uint32_t handle = 0;
+	int back;
+
+	REQUIRE(fd >= 0);
+	REQUIRE(!prime_import(vgem, fd, &handle));
+	/* importing twice gives the same handle */
+	{
+		uint32_t again = 0;
+
+		CHECK(!prime_import(vgem, fd, &again) && again == handle);
+	}
+	/* vgem exports an imported object as the original dma-buf */
+	back = prime_export(vgem, handle);
+	REQUIRE(back >= 0);
+	CHECK_EQ(zt_ino(back), zt_ino(fd));
+	theirs = zt_mmap(back, size, 0);
+	ours = zt_mmap(fd, size, 1);
+	REQUIRE(theirs && ours);
+	CHECK_EQ(zt_sync(back, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE), 0);
+	zt_counter_fill(theirs, 0xfeed, 0, size);
+	CHECK_EQ(zt_sync(back, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE), 0);
+	CHECK_EQ(zt_counter_check(ours, 0xfeed, 0, size), -1);
+	/* vgem refuses to mmap imported objects itself (drm_gem_dumb_map_offset) */
+	m.handle = handle;
+	CHECK_ERR(ioctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &m), EINVAL);
+}
+
+static void vgem_cannot_import_readonly(void)
+{
+	int vgem = open_drm("vgem");
+	int zfd = zt_open_zcbuf();
+	int fd = zt_alloc(zfd, 64 * KIB, ZCBUF_ALLOC_READONLY, NULL);
+	uint32_t handle = 0;
+
+	REQUIRE(fd >= 0);
+	/* vgem maps bidirectionally, a device write */
+	CHECK_EQ(prime_import(vgem, fd, &handle), -EACCES);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+}
+
+struct sync_thread {
+	int fd;
+	int ret;
+	int done;
+	double done_at;
+};
+
+static void *sync_start_read(void *arg)
+{
+	struct sync_thread *t = arg;
+
+	t->ret = zt_sync(t->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	t->done_at = now();
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+static void *sync_start_read_once(void *arg)
+{
+	struct sync_thread *t = arg;
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START |
+					    DMA_BUF_SYNC_READ };
+
+	t->ret = ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void vgem_fence_makes_sync_and_poll_wait(void)
+{
+	int vgem = open_drm("vgem");
+	int zfd = zt_open_zcbuf();
+	int fd = zt_alloc(zfd, 64 * KIB, 0, NULL);
+	struct drm_vgem_fence_attach fa = { 0 };
+	struct drm_vgem_fence_signal fs = { 0 };
+	struct sync_thread t = { 0 };
+	struct pollfd p;
+	pthread_t th;
+	double signalled;
+	uint32_t handle = 0;
+
+	REQUIRE(fd >= 0);
+	REQUIRE(!prime_import(vgem, fd, &handle));
+	p.fd = fd;
+	p.events = POLLIN;
+	CHECK_EQ(poll(&p, 1, 0), 1);
+	fa.handle = handle;
+	fa.flags = VGEM_FENCE_WRITE;
+	REQUIRE(!ioctl(vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &fa));
+	/* the write fence sits in our buffer's reservation object */
+	CHECK_EQ(poll(&p, 1, 100), 0);
+	p.events = POLLOUT;
+	CHECK_EQ(poll(&p, 1, 0), 0);
+
+	/* the wait is interruptible: a signal without SA_RESTART ends it */
+	{
+		struct sigaction sa = { .sa_handler = on_sigusr1 };
+		struct sync_thread ti = { .fd = fd };
+
+		REQUIRE(!sigaction(SIGUSR1, &sa, NULL));
+		REQUIRE(!pthread_create(&th, NULL, sync_start_read_once, &ti));
+		usleep(200 * 1000);
+		CHECK(__atomic_load_n(&ti.done, __ATOMIC_SEQ_CST) == 0);
+		pthread_kill(th, SIGUSR1);
+		pthread_join(th, NULL);
+		CHECK_EQ(ti.ret, -EINTR);
+		CHECK_EQ(zt_debugfs_num(zt_ino(fd), "cpu_accesses"), 0);
+	}
+
+	t.fd = fd;
+	REQUIRE(!pthread_create(&th, NULL, sync_start_read, &t));
+	usleep(300 * 1000);
+	CHECK(__atomic_load_n(&t.done, __ATOMIC_SEQ_CST) == 0);
+	signalled = now();
+	fs.fence = fa.out_fence;
+	REQUIRE(!ioctl(vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs));
+	pthread_join(th, NULL);
+	CHECK_EQ(t.ret, 0);
+	CHECK(t.done_at >= signalled);
+	p.events = POLLIN;
+	CHECK_EQ(poll(&p, 1, 1000), 1);
+	CHECK(p.revents & POLLIN);
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), 0);
+	/* a signalled fence cannot be signalled again */
+	CHECK_ERR(ioctl(vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs), ENOENT);
+}
+
+static void device_dma_on_vgem_buffer(void)
+{
+	int vgem = open_drm("vgem");
+	struct dumb d;
+	int fd;
+
+	dumb_create(vgem, 256, 256, &d);
+	fd = prime_export(vgem, d.handle);
+	REQUIRE(fd >= 0);
+	/* vgem's own mmap (MAP_DUMB) is the CPU side here */
+	device_dma_on_foreign(fd, d.map, d.size);
+}
+
+/* ---- virtio-gpu ------------------------------------------------------------ */
+
+static void device_dma_on_virtio_gpu_buffer(void)
+{
+	int gpu = open_drm("virtio_gpu");
+	uint32_t handle = 0;
+	struct dumb d;
+	int fd;
+
+	dumb_create(gpu, 320, 240, &d);
+	fd = prime_export(gpu, d.handle);
+	REQUIRE(fd >= 0);
+	device_dma_on_foreign(fd, d.map, d.size);
+	/* and it cannot import ours on 6.1 */
+	{
+		int zfd = zt_open_zcbuf();
+		int ours = zt_alloc(zfd, 64 * KIB, 0, NULL);
+
+		REQUIRE(ours >= 0);
+		CHECK(prime_import(gpu, ours, &handle) < 0);
+	}
+}
+
+/* ---- vivid ------------------------------------------------------------------ */
+
+/* The capture node of vivid instance inst (platform:vivid-00<inst>). */
+static int open_vivid(int inst)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "platform:vivid-%03d", inst);
+	for (int i = 0; i < 16; i++) {
+		struct v4l2_capability cap = { 0 };
+		char path[32];
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/video%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
+		    !strcmp((char *)cap.bus_info, want) &&
+		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE))
+			return fd;
+		close(fd);
+	}
+	zt_fail(__FILE__, __LINE__, "no vivid capture node %s", want);
+	zt_end_case();
+}
+
+static uint32_t vivid_format(int v)
+{
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+
+	f.fmt.pix.width = 640;
+	f.fmt.pix.height = 360;
+	f.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
+	f.fmt.pix.field = V4L2_FIELD_NONE;
+	REQUIRE(!ioctl(v, VIDIOC_S_FMT, &f));
+	REQUIRE(f.fmt.pix.sizeimage > 0);
+	return f.fmt.pix.sizeimage;
+}
+
+static int vivid_reqbufs(int v, uint32_t memory, uint32_t count)
+{
+	struct v4l2_requestbuffers r = {
+		.count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = memory,
+	};
+
+	if (ioctl(v, VIDIOC_REQBUFS, &r))
+		return -errno;
+	return r.count;
+}
+
+static int vivid_qbuf_dmabuf(int v, uint32_t index, int fd, uint32_t length)
+{
+	struct v4l2_buffer b = {
+		.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_DMABUF, .length = length,
+	};
+
+	b.m.fd = fd;
+	return ioctl(v, VIDIOC_QBUF, &b) ? -errno : 0;
+}
+
+static int vivid_dqbuf(int v, struct v4l2_buffer *b)
+{
+	struct pollfd p = { .fd = v, .events = POLLIN };
+
+	memset(b, 0, sizeof(*b));
+	b->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	b->memory = V4L2_MEMORY_DMABUF;
+	if (poll(&p, 1, 20000) != 1)
+		return -ETIMEDOUT;
+	return ioctl(v, VIDIOC_DQBUF, b) ? -errno : 0;
+}
+
+/* vivid captures into two of our buffers; returns the number of frames. */
+static void vivid_capture_into_ours(int inst, uint32_t flags)
+{
+	int v = open_vivid(inst);
+	int zfd = zt_open_zcbuf();
+	int dev = zt_device(zfd, 0, 0, 0, 0, "checker");
+	uint32_t size = vivid_format(v);
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	struct v4l2_buffer b;
+	int fds[2];
+
+	REQUIRE(dev > 0);
+	REQUIRE(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 2) == 2);
+	for (int i = 0; i < 2; i++) {
+		fds[i] = zt_alloc(zfd, size, flags, "vivid-frame");
+		REQUIRE(fds[i] >= 0);
+		CHECK_EQ(vivid_qbuf_dmabuf(v, i, fds[i], size), 0);
+	}
+	/* queueing mapped them (vmap or a device map): the backing exists */
+	{
+		char kind[32];
+
+		CHECK_EQ(zt_debugfs_str(zt_ino(fds[0]), "backing", kind,
+					sizeof(kind)), 0);
+		CHECK(!strcmp(kind, flags & ZCBUF_ALLOC_CONTIGUOUS ?
+			      "contiguous" : "pages"));
+		zt_note("vivid-%03d queued: %s", inst, zt_debugfs_line(
+			zt_ino(fds[0])));
+	}
+	REQUIRE(!ioctl(v, VIDIOC_STREAMON, &type));
+	for (int frame = 0; frame < 4; frame++) {
+		uint32_t crc;
+		uint8_t *p;
+		int att, nonzero = 0;
+
+		REQUIRE(vivid_dqbuf(v, &b) == 0);
+		CHECK_EQ(b.bytesused, size);
+		CHECK(!(b.flags & V4L2_BUF_FLAG_ERROR));
+		p = zt_mmap(fds[b.index], size, 1);
+		REQUIRE(p);
+		CHECK_EQ(zt_sync(fds[b.index], DMA_BUF_SYNC_START |
+				 DMA_BUF_SYNC_READ), 0);
+		for (uint32_t i = 0; i < size; i++)
+			nonzero += p[i] != 0;
+		/* vivid's test pattern, not the zeroes we handed out */
+		CHECK(nonzero > (int)(size / 4));
+		/* our device reads the same frame */
+		att = zt_attach(zfd, dev, fds[b.index]);
+		CHECK(att > 0);
+		CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, NULL), 0);
+		CHECK_EQ(zt_checksum(zfd, att, 0, size, &crc), 0);
+		CHECK_EQ(crc, zt_crc32(0, p, size));
+		CHECK_EQ(zt_unmap(zfd, att), 0);
+		CHECK_EQ(zt_detach(zfd, att), 0);
+		CHECK_EQ(zt_sync(fds[b.index], DMA_BUF_SYNC_END |
+				 DMA_BUF_SYNC_READ), 0);
+		munmap(p, size);
+		CHECK_EQ(vivid_qbuf_dmabuf(v, b.index, fds[b.index], size), 0);
+	}
+	REQUIRE(!ioctl(v, VIDIOC_STREAMOFF, &type));
+	CHECK_EQ(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 0), 0);
+	/* vivid let go of our buffers */
+	CHECK_EQ(zt_debugfs_num(zt_ino(fds[0]), "attachments"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fds[0]), "vmaps"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fds[0]), "maps"), 0);
+}
+
+static void vivid_vmalloc_captures_into_ours(void)
+{
+	vivid_capture_into_ours(0, 0);
+}
+
+static void vivid_contig_captures_into_contiguous(void)
+{
+	vivid_capture_into_ours(1, ZCBUF_ALLOC_CONTIGUOUS);
+}
+
+static void vivid_contig_refuses_scattered(void)
+{
+	int v = open_vivid(1);
+	int zfd = zt_open_zcbuf();
+	uint32_t size = vivid_format(v);
+	int fd = zt_alloc(zfd, size, 0, NULL);
+
+	REQUIRE(fd >= 0);
+	REQUIRE(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 1) >= 1);
+	/* vb2-dma-contig maps it, finds more than one chunk and says EFAULT */
+	CHECK_EQ(vivid_qbuf_dmabuf(v, 0, fd, size), -EFAULT);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	CHECK_EQ(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 0), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
+}
+
+static void device_dma_on_vivid_export(int inst)
+{
+	int v = open_vivid(inst);
+	struct v4l2_exportbuffer e = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				       .flags = O_RDWR | O_CLOEXEC };
+	uint32_t size = vivid_format(v);
+	uint8_t *cpu;
+
+	REQUIRE(vivid_reqbufs(v, V4L2_MEMORY_MMAP, 1) >= 1);
+	REQUIRE(!ioctl(v, VIDIOC_EXPBUF, &e));
+	REQUIRE(e.fd >= 0);
+	cpu = zt_mmap(e.fd, size, 0);
+	REQUIRE(cpu);
+	device_dma_on_foreign(e.fd, cpu, size);
+}
+
+static void device_dma_on_vivid_vmalloc_export(void)
+{
+	device_dma_on_vivid_export(0);
+}
+
+static void device_dma_on_vivid_contig_export(void)
+{
+	device_dma_on_vivid_export(1);
+}
+
+static void nothing_left_behind(void)
+{
+	int zfd = zt_open_zcbuf();
+	struct zcbuf_stats s;
+
+	zt_stats(zfd, &s);
+	CHECK_EQ(s.buffers, 0);
+	CHECK_EQ(s.maps, 0);
+	CHECK_EQ(s.attachments, 0);
+	CHECK_EQ(s.devices, 0);
+	CHECK_EQ(s.bytes, 0);
+	CHECK_EQ(zt_debugfs_buffers(), 0);
+}
+
+static const struct zt_case cases[] = {
+	ZT_CASE(vgem_imports_our_buffer),
+	ZT_CASE(vgem_reexport_writes_read_back),
+	ZT_CASE(vgem_cannot_import_readonly),
+	ZT_CASE(vgem_fence_makes_sync_and_poll_wait),
+	ZT_CASE(device_dma_on_vgem_buffer),
+	ZT_CASE(device_dma_on_virtio_gpu_buffer),
+	ZT_CASE(vivid_vmalloc_captures_into_ours),
+	ZT_CASE(vivid_contig_captures_into_contiguous),
+	ZT_CASE(vivid_contig_refuses_scattered),
+	ZT_CASE(device_dma_on_vivid_vmalloc_export),
+	ZT_CASE(device_dma_on_vivid_contig_export),
+	ZT_CASE(nothing_left_behind),
+};
+
+int main(int argc, char **argv)
+{
+	return zt_run(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Checks of the VM runner itself, each booting one guest.
+
+usage: runner-selftest.py VM_RUN CHECK
+
+CHECK is one of status-env-cwd, dmesg-warning, timeout, module-failure.
+Prints TAP.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def run(vm_run, args, env=None, cwd=None):
+    res = subprocess.run([vm_run] + args, capture_output=True, text=True,
+                         env=env, cwd=cwd)
+    sys.stdout.write(''.join('# | ' + line + '\n'
+                             for line in res.stdout.splitlines()))
+    return res.returncode, res.stdout
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def check(self, ok, name):
+        self.n += 1
+        self.failed += not ok
+        print('%s %d - %s' % ('ok' if ok else 'not ok', self.n, name))
+
+    def done(self):
+        print('1..%d' % self.n)
+        return 1 if self.failed else 0
+
+
+def status_env_cwd(vm_run, t):
+    script = '; '.join([
+        'echo "cwd=$(pwd)"',
+        'echo "hostvar=$ZCBUF_SELFTEST_HOST" "envvar=$ZCBUF_SELFTEST_ENV"',
+        'echo "home=$HOME xdg=$XDG_RUNTIME_DIR reg=$GST_REGISTRY"',
+        'touch "$HOME/x" "$XDG_RUNTIME_DIR/x" "$GST_REGISTRY" /tmp/x '
+        '/run/x && echo writable=yes',
+        'touch /usr/zcbuf-selftest 2>/dev/null || echo hostroot=readonly',
+        'test -c /dev/zcbuf && echo zcbuf=loaded',
+        'echo "stderr-line" >&2',
+        'exit 7'])
+    env = dict(os.environ, ZCBUF_SELFTEST_HOST='from-host')
+    with tempfile.TemporaryDirectory() as d:
+        # A cwd under the host's /tmp, which the guest covers with tmpfs.
+        code, out = run(vm_run, ['--module', 'zcbuf',
+                                 '--env', 'ZCBUF_SELFTEST_ENV=a b=c', '--',
+                                 'sh', '-c', script], env=env, cwd=d)
+        t.check(code == 7, 'the command\'s exit status comes back')
+        t.check('cwd=%s\n' % d in out, 'same working directory, even in /tmp')
+    t.check('hostvar=from-host envvar=a b=c' in out,
+            'host environment and --env reach the command')
+    t.check('home=/tmp/home xdg=/run/user/%d reg=/tmp/gst-registry.bin' %
+            os.getuid() in out, 'HOME, XDG_RUNTIME_DIR, GST_REGISTRY set')
+    t.check('writable=yes' in out, 'tmpfs for /tmp, /run, HOME and the rest')
+    t.check('hostroot=readonly' in out, 'host root is read-only')
+    t.check('zcbuf=loaded' in out, '--module zcbuf loads the module')
+    t.check('stderr-line' in out, 'stderr streams to the runner\'s stdout')
+
+
+def dmesg_warning(vm_run, t):
+    line = 'WARNING: CPU: 0 PID: 1 at vm-run-selftest: injected'
+    code, out = run(vm_run, ['--', 'sh', '-c',
+                             'echo "<4>%s" > /dev/kmsg' % line])
+    t.check(code == 1, 'a clean exit with a WARNING in dmesg fails (1)')
+    t.check('dmesg: ' in out and line in out,
+            'the offending dmesg line is printed')
+
+
+def timeout(vm_run, t):
+    code, out = run(vm_run, ['--timeout', '20', '--', 'sleep', '600'])
+    t.check(code == 99, 'a guest that runs too long fails with 99')
+    t.check('timed out' in out, 'and says it timed out')
+
+
+def module_failure(vm_run, t):
+    code, out = run(vm_run, ['--modprobe', 'zcbuf_selftest_no_such_module',
+                             '--', 'true'])
+    t.check(code == 99, 'a module that does not load fails with 99')
+    t.check('failed to load zcbuf_selftest_no_such_module' in out,
+            'and names the module')
+
+
+CHECKS = {'status-env-cwd': status_env_cwd, 'dmesg-warning': dmesg_warning,
+          'timeout': timeout, 'module-failure': module_failure}
+
+
+def main():
+    vm_run, check = sys.argv[1], sys.argv[2]
+    t = Tap()
+    CHECKS[check](vm_run, t)
+    return t.done()
+
+
+sys.exit(main())
