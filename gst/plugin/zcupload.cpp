@@ -218,6 +218,20 @@ GstFlowReturn wrap(GstZcupload *self, GstBuffer *inbuf, GstBuffer **outbuf)
 	return GST_FLOW_OK;
 }
 
+/* "fd 7, fd 9" for the buffer's fd memories: what an error about memory
+ * that cannot be mapped should name. */
+std::string fdsOf(GstBuffer *buffer)
+{
+	std::string text;
+	for (guint i = 0; i < gst_buffer_n_memory(buffer); i++) {
+		GstMemory *memory = gst_buffer_peek_memory(buffer, i);
+		if (!gst_is_fd_memory(memory))
+			continue;
+		text += (text.empty() ? "fd " : ", fd ") + std::to_string(gst_fd_memory_get_fd(memory));
+	}
+	return text;
+}
+
 GstFlowReturn copy(GstZcupload *self, GstBuffer *inbuf, GstBuffer **outbuf, const char *reason)
 {
 	GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
@@ -244,6 +258,13 @@ GstFlowReturn copy(GstZcupload *self, GstBuffer *inbuf, GstBuffer **outbuf, cons
 	GstVideoFrame src, dst;
 	if (!gst_video_frame_map(&src, &state->info, inbuf, GST_MAP_READ)) {
 		gst_buffer_unref(out);
+		std::string fds = fdsOf(inbuf);
+		if (!fds.empty() && gst_buffer_get_size(inbuf) >= GST_VIDEO_INFO_SIZE(&state->info)) {
+			GST_ELEMENT_ERROR(self, STREAM, FAILED,
+					  ("Upstream memory cannot be read (%s)", fds.c_str()),
+					  ("mapping %" GST_PTR_FORMAT " failed", inbuf));
+			return GST_FLOW_ERROR;
+		}
 		GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Invalid video frame"),
 				  ("a buffer of %" G_GSIZE_FORMAT " bytes is not a %dx%d %s frame (%" G_GSIZE_FORMAT
 				   " bytes)",

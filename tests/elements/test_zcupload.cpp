@@ -33,6 +33,11 @@ namespace {
 
 constexpr int kWidth = 64, kHeight = 48;
 
+/* Imports of fd memory that is no dma-buf need plain output caps: with a
+ * dma-buf backend zcupload offers memory:DMABuf output and copies such
+ * memory instead (ZcuploadBackend covers that). */
+constexpr const char *kPlainOutput = "backend=memfd";
+
 std::string nv12Caps()
 {
 	return test::videoCaps("NV12", kWidth, kHeight);
@@ -231,7 +236,7 @@ TEST_F(Zcupload, ProducerWritesIntoTheProposedPool)
  * outlives the upstream buffer and fd. */
 TEST_F(Zcupload, ForeignFdMemoryIsWrappedWithoutACopy)
 {
-	Upload upload;
+	Upload upload(nv12Caps(), kPlainOutput);
 	UniqueFD memfd = makeMemfd(nv12Size(), 0x42);
 	ASSERT_TRUE(memfd.isValid());
 	GstBuffer *input = gst_buffer_new();
@@ -281,7 +286,7 @@ TEST_F(Zcupload, ForeignFdMemoryIsWrappedWithoutACopy)
  * memory object again. */
 TEST_F(Zcupload, OffsetsAndMultiMemoryBuffersKeepTheirLayout)
 {
-	Upload upload;
+	Upload upload(nv12Caps(), kPlainOutput);
 	gsize luma = kWidth * kHeight, chroma = luma / 2;
 	UniqueFD fd = makeMemfd(8192 + luma + chroma + 4096, 0);
 	ASSERT_TRUE(fd.isValid());
@@ -341,7 +346,7 @@ TEST_F(Zcupload, OffsetsAndMultiMemoryBuffersKeepTheirLayout)
 /* Upstream memory whose fd is unusable: an error naming the fd, no crash. */
 TEST_F(Zcupload, ClosedFdIsAnError)
 {
-	Upload upload;
+	Upload upload(nv12Caps(), kPlainOutput);
 	int number;
 	{
 		UniqueFD memfd = makeMemfd(nv12Size(), 1);
@@ -358,7 +363,7 @@ TEST_F(Zcupload, ClosedFdIsAnError)
 
 TEST_F(Zcupload, PipeAsFdMemoryIsAnError)
 {
-	Upload upload;
+	Upload upload(nv12Caps(), kPlainOutput);
 	int pipes[2];
 	ASSERT_EQ(pipe2(pipes, O_CLOEXEC), 0);
 	UniqueFD reader(pipes[0]), writer(pipes[1]);
@@ -371,7 +376,7 @@ TEST_F(Zcupload, PipeAsFdMemoryIsAnError)
 
 TEST_F(Zcupload, TooSmallFdIsAnError)
 {
-	Upload upload;
+	Upload upload(nv12Caps(), kPlainOutput);
 	UniqueFD memfd = makeMemfd(100, 1);
 	ASSERT_TRUE(memfd.isValid());
 	GstBuffer *input = gst_buffer_new();
@@ -477,6 +482,30 @@ TEST_P(ZcuploadBackend, MemfdIsCopiedForDmabufCaps)
 	EXPECT_TRUE(gst_is_dmabuf_memory(gst_buffer_peek_memory(output, 0)));
 	EXPECT_EQ(upload.copies.copies, 1);
 	gst_buffer_unref(output);
+	gst_object_unref(fdAllocator);
+}
+
+/* With memory:DMABuf output an fd that is no dma-buf is copied, so a bad
+ * one fails the copy: the error still names the fd. */
+TEST_P(ZcuploadBackend, ClosedFdIsAnErrorForDmabufCaps)
+{
+	if (!dmabuf())
+		GTEST_SKIP() << GetParam() << " gives no dma-bufs (the VM suite has them)";
+	int number;
+	{
+		UniqueFD memfd = makeMemfd(nv12Size(), 1);
+		ASSERT_TRUE(memfd.isValid());
+		number = memfd.get();
+	}
+	GstAllocator *fdAllocator = gst_fd_allocator_new();
+	GstBuffer *input = gst_buffer_new();
+	gst_buffer_append_memory(input, gst_fd_allocator_alloc(fdAllocator, number, nv12Size(),
+							       GST_FD_MEMORY_FLAG_DONT_CLOSE));
+	Upload upload(nv12Caps(), "backend=" + GetParam());
+	EXPECT_EQ(gst_harness_push(upload.h, input), GST_FLOW_ERROR);
+	std::string error = upload.error();
+	EXPECT_NE(error.find("fd " + std::to_string(number)), std::string::npos) << error;
+	EXPECT_EQ(upload.copies.copies, 0);
 	gst_object_unref(fdAllocator);
 }
 
