@@ -163,7 +163,11 @@ LinkStats *linkOf(GstZerocopyTracer *self, GstPad *pad)
 	Run *run = runOf(state, topLevel(parent ? parent : GST_OBJECT(pad)));
 	auto stats = std::make_unique<LinkStats>();
 	stats->run = run;
-	stats->name = padName(pad) + " -> " + (peer ? padName(peer) : std::string("(unlinked)"));
+	/* The name is read once, with a reference on the peer. */
+	GstPad *named = gst_pad_get_peer(pad);
+	stats->name = padName(pad) + " -> " + (named ? padName(named) : std::string("(unlinked)"));
+	if (named)
+		gst_object_unref(named);
 	stats->source = parent && GST_IS_ELEMENT(parent) ? GST_ELEMENT(parent) : nullptr;
 	LinkStats *raw = stats.get();
 	state->links.push_back(std::move(stats));
