@@ -6,7 +6,10 @@
  * buffer: one mapping for its whole life, a sync bracket on every map.
  */
 #include <gst/zcbuf/gstzcbufallocator.h>
+#include <gst/zcbuf/gstzcbufcopy.h>
 #include <gst/zcbuf/gstzcbufmemory.hpp>
+
+#include <cstring>
 
 #include "gstzcbufmemory-private.h"
 
@@ -71,6 +74,42 @@ void unmapMemory(GstMemory *memory, GstMapInfo *info)
 			    ended.error().message().c_str());
 }
 
+/*
+ * gst_memory_copy() of zcbuf memory: what GstAllocator's fallback does (a
+ * new memory of the same allocator, or system memory when that allocator
+ * only wraps), plus recording the copy. GStreamer copies memory behind the
+ * elements' backs (gst_buffer_make_writable() on a buffer whose memory is
+ * still mapped for writing, as GstVideoDecoder does for avdec_h264's
+ * reference frames); recorded, such copies show in the zerocopy tracer's
+ * table instead of going unnoticed.
+ */
+GstMemory *copyMemory(GstMemory *memory, gssize offset, gssize size)
+{
+	GstMapInfo in;
+	if (!gst_memory_map(memory, &in, GST_MAP_READ))
+		return nullptr;
+	if (size == -1)
+		size = static_cast<gssize>(in.size) > offset ? static_cast<gssize>(in.size) - offset : 0;
+	GstAllocator *allocator = memory->allocator;
+	if (GST_OBJECT_FLAG_IS_SET(allocator, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC))
+		allocator = nullptr;
+	GstAllocationParams params = { static_cast<GstMemoryFlags>(0), memory->align, 0, 0, {} };
+	GstMemory *copy = gst_allocator_alloc(allocator, static_cast<gsize>(size), &params);
+	GstMapInfo out;
+	if (copy && gst_memory_map(copy, &out, GST_MAP_WRITE)) {
+		std::memcpy(out.data, in.data + offset, static_cast<size_t>(size));
+		gst_memory_unmap(copy, &out);
+	} else if (copy) {
+		gst_memory_unref(copy);
+		copy = nullptr;
+	}
+	gst_memory_unmap(memory, &in);
+	if (copy)
+		gst_zcbuf_record_copy(nullptr, static_cast<gsize>(size),
+				      "gst_memory_copy() of zcbuf memory");
+	return copy;
+}
+
 /* Zcbuf allocators used to wrap buffers whose kind differs from the
  * caller's allocator (imports, or a buffer a consumer moved to another
  * backend). They never allocate. */
@@ -104,6 +143,7 @@ void gst_zcbuf_memory_install_functions(GstAllocator *allocator)
 {
 	allocator->mem_map_full = mapMemory;
 	allocator->mem_unmap_full = unmapMemory;
+	allocator->mem_copy = copyMemory;
 	/* The fd allocator's share keeps the fd and points at the parent;
 	 * contextOf() follows it there. Its plain map must never run: the
 	 * full variants above take precedence in gst_memory_map(). */

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * SSE2, AVX2 and AVX-512BW row kernels. The YUV-to-RGB kernel is the ORC program of
+ * videoconvert (video_orc_convert_AYUV_ARGB) in intrinsics: splatting a
+ * centred byte into a word is an unpack of the byte with itself, the high
+ * multiply is pmulhw, the sums wrap (paddw) and the result saturates with
+ * packsswb; so these forms equal the scalar one bit for bit.
+ */
+#include "zcconvert-kernels-x86.h"
+
+#if ZCCONVERT_HAVE_X86
+
+#include <immintrin.h>
+
+namespace zcconvert::kernels::x86 {
+
+bool haveAvx2()
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+}
+
+namespace {
+
+/* (3 * a + b + 2) >> 2 on 16 bytes, through 16-bit lanes. */
+inline __m128i blend31x16(__m128i a, __m128i b)
+{
+	const __m128i zero = _mm_setzero_si128(), two = _mm_set1_epi16(2);
+	__m128i lo = _mm_unpacklo_epi8(a, zero), hi = _mm_unpackhi_epi8(a, zero);
+	lo = _mm_add_epi16(_mm_add_epi16(lo, _mm_add_epi16(lo, lo)),
+			   _mm_add_epi16(_mm_unpacklo_epi8(b, zero), two));
+	hi = _mm_add_epi16(_mm_add_epi16(hi, _mm_add_epi16(hi, hi)),
+			   _mm_add_epi16(_mm_unpackhi_epi8(b, zero), two));
+	return _mm_packus_epi16(_mm_srli_epi16(lo, 2), _mm_srli_epi16(hi, 2));
+}
+
+/* Splatted, centred words of blended chroma, straight from the rows: for
+ * the low and high halves of 32 pixels, what unpacking
+ * ((3 * a + b + 2) >> 2) ^ 0x80 with itself gives, without packing the
+ * blend to bytes first. pmaddubsw forms 3 * a + b from interleaved bytes. */
+__attribute__((target("avx2"))) inline void blendSplat32(__m256i a, __m256i b, __m256i &lo,
+							 __m256i &hi)
+{
+	const __m256i weights = _mm256_set1_epi16(0x0103); /* a * 3 + b * 1 */
+	const __m256i two = _mm256_set1_epi16(2), bias = _mm256_set1_epi16(0x80);
+	lo = _mm256_maddubs_epi16(_mm256_unpacklo_epi8(a, b), weights);
+	hi = _mm256_maddubs_epi16(_mm256_unpackhi_epi8(a, b), weights);
+	lo = _mm256_xor_si256(_mm256_srli_epi16(_mm256_add_epi16(lo, two), 2), bias);
+	hi = _mm256_xor_si256(_mm256_srli_epi16(_mm256_add_epi16(hi, two), 2), bias);
+	lo = _mm256_or_si256(lo, _mm256_slli_epi16(lo, 8));
+	hi = _mm256_or_si256(hi, _mm256_slli_epi16(hi, 8));
+}
+
+} /* namespace */
+
+namespace {
+
+/* The byte order is a template parameter: with it known at compile time
+ * the four component vectors stay in registers. BGRx/BGRA put blue first,
+ * RGBx/RGBA red; alpha is always last. */
+template <bool RedFirst>
+int yuvToRgbSse2T(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
+		  const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width)
+{
+	const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
+	const __m128i alpha = _mm_set1_epi8(static_cast<char>(0xff));
+	const __m128i cy = _mm_set1_epi16(p.yCoeff), cvr = _mm_set1_epi16(p.vToR),
+		      cub = _mm_set1_epi16(p.uToB), cug = _mm_set1_epi16(p.uToG),
+		      cvg = _mm_set1_epi16(p.vToG);
+	int i = 0;
+	for (; i + 16 <= width; i += 16) {
+		__m128i vy = _mm_loadu_si128(reinterpret_cast<const __m128i *>(y + i));
+		__m128i vu = _mm_loadu_si128(reinterpret_cast<const __m128i *>(u0 + i));
+		__m128i vv = _mm_loadu_si128(reinterpret_cast<const __m128i *>(v0 + i));
+		if (u1) {
+			vu = blend31x16(vu, _mm_loadu_si128(reinterpret_cast<const __m128i *>(u1 + i)));
+			vv = blend31x16(vv, _mm_loadu_si128(reinterpret_cast<const __m128i *>(v1 + i)));
+		}
+		vy = _mm_xor_si128(vy, bias);
+		vu = _mm_xor_si128(vu, bias);
+		vv = _mm_xor_si128(vv, bias);
+
+		__m128i rgb[3][2];
+		for (int half = 0; half < 2; half++) {
+			__m128i sy = half ? _mm_unpackhi_epi8(vy, vy) : _mm_unpacklo_epi8(vy, vy);
+			__m128i su = half ? _mm_unpackhi_epi8(vu, vu) : _mm_unpacklo_epi8(vu, vu);
+			__m128i sv = half ? _mm_unpackhi_epi8(vv, vv) : _mm_unpacklo_epi8(vv, vv);
+			__m128i wy = _mm_mulhi_epi16(sy, cy);
+			rgb[0][half] = _mm_add_epi16(wy, _mm_mulhi_epi16(sv, cvr));
+			rgb[1][half] = _mm_add_epi16(_mm_add_epi16(wy, _mm_mulhi_epi16(su, cug)),
+						     _mm_mulhi_epi16(sv, cvg));
+			rgb[2][half] = _mm_add_epi16(wy, _mm_mulhi_epi16(su, cub));
+		}
+		__m128i r = _mm_xor_si128(_mm_packs_epi16(rgb[0][0], rgb[0][1]), bias);
+		__m128i g = _mm_xor_si128(_mm_packs_epi16(rgb[1][0], rgb[1][1]), bias);
+		__m128i b = _mm_xor_si128(_mm_packs_epi16(rgb[2][0], rgb[2][1]), bias);
+
+		__m128i first = RedFirst ? r : b, third = RedFirst ? b : r;
+		__m128i lo01 = _mm_unpacklo_epi8(first, g), hi01 = _mm_unpackhi_epi8(first, g);
+		__m128i lo23 = _mm_unpacklo_epi8(third, alpha), hi23 = _mm_unpackhi_epi8(third, alpha);
+		__m128i *out = reinterpret_cast<__m128i *>(dst + 4 * i);
+		_mm_storeu_si128(out + 0, _mm_unpacklo_epi16(lo01, lo23));
+		_mm_storeu_si128(out + 1, _mm_unpackhi_epi16(lo01, lo23));
+		_mm_storeu_si128(out + 2, _mm_unpacklo_epi16(hi01, hi23));
+		_mm_storeu_si128(out + 3, _mm_unpackhi_epi16(hi01, hi23));
+	}
+	return i;
+}
+
+} /* namespace */
+
+int yuvToRgbSse2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
+		 const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width)
+{
+	return p.order.r == 0 ? yuvToRgbSse2T<true>(p, y, u0, v0, u1, v1, dst, width)
+			      : yuvToRgbSse2T<false>(p, y, u0, v0, u1, v1, dst, width);
+}
+
+namespace {
+
+template <bool RedFirst, bool Stream, bool Blend>
+__attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8_t *y,
+						   const uint8_t *u0, const uint8_t *v0,
+						   const uint8_t *u1, const uint8_t *v1,
+						   uint8_t *dst, int width)
+{
+	const __m256i bias = _mm256_set1_epi8(static_cast<char>(0x80));
+	const __m256i alpha = _mm256_set1_epi8(static_cast<char>(0xff));
+	const __m256i cy = _mm256_set1_epi16(p.yCoeff), cvr = _mm256_set1_epi16(p.vToR),
+		      cub = _mm256_set1_epi16(p.uToB), cug = _mm256_set1_epi16(p.uToG),
+		      cvg = _mm256_set1_epi16(p.vToG);
+	int i = 0;
+	for (; i + 32 <= width; i += 32) {
+		__m256i vy = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y + i));
+		__m256i vu = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(u0 + i));
+		__m256i vv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(v0 + i));
+		__m256i su2[2], sv2[2];
+		if (Blend) {
+			blendSplat32(vu, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(u1 + i)),
+				     su2[0], su2[1]);
+			blendSplat32(vv, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(v1 + i)),
+				     sv2[0], sv2[1]);
+		} else {
+			vu = _mm256_xor_si256(vu, bias);
+			vv = _mm256_xor_si256(vv, bias);
+			su2[0] = _mm256_unpacklo_epi8(vu, vu);
+			su2[1] = _mm256_unpackhi_epi8(vu, vu);
+			sv2[0] = _mm256_unpacklo_epi8(vv, vv);
+			sv2[1] = _mm256_unpackhi_epi8(vv, vv);
+		}
+		vy = _mm256_xor_si256(vy, bias);
+
+		/* Unpacks and packs work inside 128-bit lanes: the pair keeps
+		 * the pixel order. */
+		__m256i rgb[3][2];
+		for (int half = 0; half < 2; half++) {
+			__m256i sy = half ? _mm256_unpackhi_epi8(vy, vy) : _mm256_unpacklo_epi8(vy, vy);
+			__m256i su = su2[half];
+			__m256i sv = sv2[half];
+			__m256i wy = _mm256_mulhi_epi16(sy, cy);
+			rgb[0][half] = _mm256_add_epi16(wy, _mm256_mulhi_epi16(sv, cvr));
+			rgb[1][half] =
+				_mm256_add_epi16(_mm256_add_epi16(wy, _mm256_mulhi_epi16(su, cug)),
+						 _mm256_mulhi_epi16(sv, cvg));
+			rgb[2][half] = _mm256_add_epi16(wy, _mm256_mulhi_epi16(su, cub));
+		}
+		__m256i r = _mm256_xor_si256(_mm256_packs_epi16(rgb[0][0], rgb[0][1]), bias);
+		__m256i g = _mm256_xor_si256(_mm256_packs_epi16(rgb[1][0], rgb[1][1]), bias);
+		__m256i b = _mm256_xor_si256(_mm256_packs_epi16(rgb[2][0], rgb[2][1]), bias);
+
+		__m256i first = RedFirst ? r : b, third = RedFirst ? b : r;
+		__m256i lo01 = _mm256_unpacklo_epi8(first, g);
+		__m256i hi01 = _mm256_unpackhi_epi8(first, g);
+		__m256i lo23 = _mm256_unpacklo_epi8(third, alpha);
+		__m256i hi23 = _mm256_unpackhi_epi8(third, alpha);
+		/* Per lane: pixels 0-3, 4-7, 8-11, 12-15 of that lane. */
+		__m256i q0 = _mm256_unpacklo_epi16(lo01, lo23);
+		__m256i q1 = _mm256_unpackhi_epi16(lo01, lo23);
+		__m256i q2 = _mm256_unpacklo_epi16(hi01, hi23);
+		__m256i q3 = _mm256_unpackhi_epi16(hi01, hi23);
+		__m256i *out = reinterpret_cast<__m256i *>(dst + 4 * i);
+		__m256i o0 = _mm256_permute2x128_si256(q0, q1, 0x20);
+		__m256i o1 = _mm256_permute2x128_si256(q2, q3, 0x20);
+		__m256i o2 = _mm256_permute2x128_si256(q0, q1, 0x31);
+		__m256i o3 = _mm256_permute2x128_si256(q2, q3, 0x31);
+		if (Stream) {
+			_mm256_stream_si256(out + 0, o0);
+			_mm256_stream_si256(out + 1, o1);
+			_mm256_stream_si256(out + 2, o2);
+			_mm256_stream_si256(out + 3, o3);
+		} else {
+			_mm256_storeu_si256(out + 0, o0);
+			_mm256_storeu_si256(out + 1, o1);
+			_mm256_storeu_si256(out + 2, o2);
+			_mm256_storeu_si256(out + 3, o3);
+		}
+	}
+	/* The SSE2 form takes what is left in blocks of 16. */
+	return i + yuvToRgbSse2(p, y + i, u0 + i, v0 + i, u1 ? u1 + i : nullptr,
+				v1 ? v1 + i : nullptr, dst + 4 * i, width - i);
+}
+
+} /* namespace */
+
+namespace {
+
+#define ZC_AVX512 __attribute__((target("avx512f,avx512bw")))
+
+ZC_AVX512 inline void blendSplat64(__m512i a, __m512i b, __m512i &lo, __m512i &hi)
+{
+	const __m512i weights = _mm512_set1_epi16(0x0103);
+	const __m512i two = _mm512_set1_epi16(2), bias = _mm512_set1_epi16(0x80);
+	lo = _mm512_maddubs_epi16(_mm512_unpacklo_epi8(a, b), weights);
+	hi = _mm512_maddubs_epi16(_mm512_unpackhi_epi8(a, b), weights);
+	lo = _mm512_xor_si512(_mm512_srli_epi16(_mm512_add_epi16(lo, two), 2), bias);
+	hi = _mm512_xor_si512(_mm512_srli_epi16(_mm512_add_epi16(hi, two), 2), bias);
+	lo = _mm512_or_si512(lo, _mm512_slli_epi16(lo, 8));
+	hi = _mm512_or_si512(hi, _mm512_slli_epi16(hi, 8));
+}
+
+/* The AVX2 kernel at 64 pixels a step; the interleaved pixels come out of
+ * the lane-wise unpacks as a 4x4 matrix of 128-bit lanes, transposed with
+ * two rounds of two-source qword permutes. */
+template <bool RedFirst, bool Stream, bool Blend>
+ZC_AVX512 int yuvToRgbAvx512T(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0,
+			      const uint8_t *v0, const uint8_t *u1, const uint8_t *v1, uint8_t *dst,
+			      int width)
+{
+	const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+	const __m512i alpha = _mm512_set1_epi8(static_cast<char>(0xff));
+	const __m512i cy = _mm512_set1_epi16(p.yCoeff), cvr = _mm512_set1_epi16(p.vToR),
+		      cub = _mm512_set1_epi16(p.uToB), cug = _mm512_set1_epi16(p.uToG),
+		      cvg = _mm512_set1_epi16(p.vToG);
+	/* Qword indices: lanes 0-1 (2-3) of both sources; then lanes 0 and 2
+	 * (1 and 3) of both. */
+	const __m512i lanes01 = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
+	const __m512i lanes23 = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+	const __m512i evenLanes = _mm512_set_epi64(13, 12, 9, 8, 5, 4, 1, 0);
+	const __m512i oddLanes = _mm512_set_epi64(15, 14, 11, 10, 7, 6, 3, 2);
+	int i = 0;
+	for (; i + 64 <= width; i += 64) {
+		__m512i vy = _mm512_loadu_si512(y + i);
+		__m512i vu = _mm512_loadu_si512(u0 + i);
+		__m512i vv = _mm512_loadu_si512(v0 + i);
+		__m512i su2[2], sv2[2];
+		if (Blend) {
+			blendSplat64(vu, _mm512_loadu_si512(u1 + i), su2[0], su2[1]);
+			blendSplat64(vv, _mm512_loadu_si512(v1 + i), sv2[0], sv2[1]);
+		} else {
+			vu = _mm512_xor_si512(vu, bias);
+			vv = _mm512_xor_si512(vv, bias);
+			su2[0] = _mm512_unpacklo_epi8(vu, vu);
+			su2[1] = _mm512_unpackhi_epi8(vu, vu);
+			sv2[0] = _mm512_unpacklo_epi8(vv, vv);
+			sv2[1] = _mm512_unpackhi_epi8(vv, vv);
+		}
+		vy = _mm512_xor_si512(vy, bias);
+		__m512i rgb[3][2];
+		for (int half = 0; half < 2; half++) {
+			__m512i sy = half ? _mm512_unpackhi_epi8(vy, vy) : _mm512_unpacklo_epi8(vy, vy);
+			__m512i su = su2[half], sv = sv2[half];
+			__m512i wy = _mm512_mulhi_epi16(sy, cy);
+			rgb[0][half] = _mm512_add_epi16(wy, _mm512_mulhi_epi16(sv, cvr));
+			rgb[1][half] = _mm512_add_epi16(_mm512_add_epi16(wy, _mm512_mulhi_epi16(su, cug)),
+							_mm512_mulhi_epi16(sv, cvg));
+			rgb[2][half] = _mm512_add_epi16(wy, _mm512_mulhi_epi16(su, cub));
+		}
+		__m512i r = _mm512_xor_si512(_mm512_packs_epi16(rgb[0][0], rgb[0][1]), bias);
+		__m512i g = _mm512_xor_si512(_mm512_packs_epi16(rgb[1][0], rgb[1][1]), bias);
+		__m512i b = _mm512_xor_si512(_mm512_packs_epi16(rgb[2][0], rgb[2][1]), bias);
+		__m512i first = RedFirst ? r : b, third = RedFirst ? b : r;
+		__m512i lo01 = _mm512_unpacklo_epi8(first, g), hi01 = _mm512_unpackhi_epi8(first, g);
+		__m512i lo23 = _mm512_unpacklo_epi8(third, alpha), hi23 = _mm512_unpackhi_epi8(third, alpha);
+		__m512i q0 = _mm512_unpacklo_epi16(lo01, lo23), q1 = _mm512_unpackhi_epi16(lo01, lo23);
+		__m512i q2 = _mm512_unpacklo_epi16(hi01, hi23), q3 = _mm512_unpackhi_epi16(hi01, hi23);
+		__m512i t0 = _mm512_permutex2var_epi64(q0, lanes01, q1);
+		__m512i t1 = _mm512_permutex2var_epi64(q2, lanes01, q3);
+		__m512i t2 = _mm512_permutex2var_epi64(q0, lanes23, q1);
+		__m512i t3 = _mm512_permutex2var_epi64(q2, lanes23, q3);
+		__m512i o[4] = { _mm512_permutex2var_epi64(t0, evenLanes, t1),
+				 _mm512_permutex2var_epi64(t0, oddLanes, t1),
+				 _mm512_permutex2var_epi64(t2, evenLanes, t3),
+				 _mm512_permutex2var_epi64(t2, oddLanes, t3) };
+		uint8_t *out = dst + 4 * i;
+		for (int k = 0; k < 4; k++) {
+			if (Stream)
+				_mm512_stream_si512(reinterpret_cast<__m512i *>(out + 64 * k), o[k]);
+			else
+				_mm512_storeu_si512(out + 64 * k, o[k]);
+		}
+	}
+	return i;
+}
+
+} /* namespace */
+
+int yuvToRgbAvx2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
+		 const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width, bool stream)
+{
+	/* Streaming stores need 32-byte aligned rows; they skip reading
+	 * the destination lines into the cache before writing them. */
+	stream = stream && (reinterpret_cast<uintptr_t>(dst) & 31) == 0;
+	using Kernel = int (*)(const YuvToRgb &, const uint8_t *, const uint8_t *, const uint8_t *,
+			       const uint8_t *, const uint8_t *, uint8_t *, int);
+	/* [red first][stream][blend] */
+	static const Kernel kernels[2][2][2] = {
+		{ { yuvToRgbAvx2T<false, false, false>, yuvToRgbAvx2T<false, false, true> },
+		  { yuvToRgbAvx2T<false, true, false>, yuvToRgbAvx2T<false, true, true> } },
+		{ { yuvToRgbAvx2T<true, false, false>, yuvToRgbAvx2T<true, false, true> },
+		  { yuvToRgbAvx2T<true, true, false>, yuvToRgbAvx2T<true, true, true> } },
+	};
+	int done = kernels[p.order.r == 0][stream][u1 != nullptr](p, y, u0, v0, u1, v1, dst, width);
+	/* Streaming stores are weakly ordered: fence them before anyone
+	 * else can look at the row. */
+	if (stream)
+		_mm_sfence();
+	return done;
+}
+
+bool haveAvx512()
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+}
+
+int yuvToRgbAvx512(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const uint8_t *v0,
+		   const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width, bool stream)
+{
+	stream = stream && (reinterpret_cast<uintptr_t>(dst) & 63) == 0;
+	using Kernel = int (*)(const YuvToRgb &, const uint8_t *, const uint8_t *, const uint8_t *,
+			       const uint8_t *, const uint8_t *, uint8_t *, int);
+	static const Kernel kernels[2][2][2] = {
+		{ { yuvToRgbAvx512T<false, false, false>, yuvToRgbAvx512T<false, false, true> },
+		  { yuvToRgbAvx512T<false, true, false>, yuvToRgbAvx512T<false, true, true> } },
+		{ { yuvToRgbAvx512T<true, false, false>, yuvToRgbAvx512T<true, false, true> },
+		  { yuvToRgbAvx512T<true, true, false>, yuvToRgbAvx512T<true, true, true> } },
+	};
+	int done = kernels[p.order.r == 0][stream][u1 != nullptr](p, y, u0, v0, u1, v1, dst, width);
+	/* The rest (under 64 pixels) in AVX2 and SSE2, then the scalar tail
+	 * by the caller. */
+	done += yuvToRgbAvx2(p, y + done, u0 + done, v0 + done, u1 ? u1 + done : nullptr,
+			     v1 ? v1 + done : nullptr, dst + 4 * done, width - done, false);
+	if (stream)
+		_mm_sfence();
+	return done;
+}
+
+int blend31Sse2(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width)
+{
+	int i = 0;
+	for (; i + 16 <= width; i += 16)
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i),
+				 blend31x16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i)),
+					    _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i))));
+	return i;
+}
+
+int averageSse2(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width)
+{
+	int i = 0;
+	for (; i + 16 <= width; i += 16)
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i),
+				 _mm_avg_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i)),
+					      _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i))));
+	return i;
+}
+
+int upsampleNearestSse2(const uint8_t *c, uint8_t *dst, int width)
+{
+	int i = 0;
+	for (; i + 32 <= width; i += 32) {
+		__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + i / 2));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i), _mm_unpacklo_epi8(a, a));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i + 16), _mm_unpackhi_epi8(a, a));
+	}
+	return i;
+}
+
+bool upsampleHSse2(const uint8_t *c, uint8_t *dst, int width, bool cosited)
+{
+	/* n samples; the vector loop reads c[k + 16], so it stops 17 short. */
+	int n = (width + 1) / 2;
+	if (n < 34)
+		return false;
+	int k = 0;
+	if (cosited) {
+		/* dst[2k] = c[k], dst[2k + 1] = avg(c[k], c[k + 1]). */
+		for (; k + 17 <= n; k += 16) {
+			__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + k));
+			__m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + k + 1));
+			__m128i m = _mm_avg_epu8(a, b);
+			_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 2 * k),
+					 _mm_unpacklo_epi8(a, m));
+			_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 2 * k + 16),
+					 _mm_unpackhi_epi8(a, m));
+		}
+		for (int i = 2 * k; i < width; i++) {
+			bool between = (i & 1) && i < width - 1;
+			dst[i] = between ? static_cast<uint8_t>(
+						   (c[(i - 1) >> 1] + c[(i + 1) >> 1] + 1) >> 1)
+					 : c[i >> 1];
+		}
+		return true;
+	}
+	/* Centred: dst[0] = c[0]; dst[2k + 1] = (3 c[k] + c[k + 1] + 2) >> 2,
+	 * dst[2k + 2] = (c[k] + 3 c[k + 1] + 2) >> 2. */
+	dst[0] = c[0];
+	for (; k + 17 <= n; k += 16) {
+		__m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + k));
+		__m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(c + k + 1));
+		__m128i odd = blend31x16(a, b), even = blend31x16(b, a);
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 2 * k + 1),
+				 _mm_unpacklo_epi8(odd, even));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 2 * k + 17),
+				 _mm_unpackhi_epi8(odd, even));
+	}
+	/* Pixels from 2k + 1 on: pairs while 2j + 1 < width - 1, then the
+	 * untouched last pixel of an even row. */
+	int i = 2 * k + 1;
+	for (; i < width - 1; i += 2) {
+		int a = c[(i - 1) >> 1], b = c[(i + 1) >> 1];
+		dst[i] = static_cast<uint8_t>((3 * a + b + 2) >> 2);
+		dst[i + 1] = static_cast<uint8_t>((a + 3 * b + 2) >> 2);
+	}
+	if (i == width - 1)
+		dst[i] = c[i >> 1];
+	return true;
+}
+
+} /* namespace zcconvert::kernels::x86 */
+
+#endif

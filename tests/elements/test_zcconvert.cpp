@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * zcconvert against videoconvert and videoscale on the same input, and as a
+ * zcbuf element: passthrough, threads, renegotiation, flushing, bad input,
+ * upstream decoders writing into its pool, its output memory.
+ */
+#include <gst/allocators/allocators.h>
+#include <gst/app/gstappsink.h>
+#include <gst/base/gstbasetransform.h>
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <gst/zcbuf/gstzcbuf.h>
+#include <zcbuf/statistics.h>
+
+#include "backend_test.h"
+#include "leak_checked_test.h"
+#include "video_compare.h"
+
+using namespace zcbuf;
+using test::Pattern;
+
+namespace {
+
+const std::vector<std::string> kFormats = { "NV12", "I420", "YUY2", "UYVY", "BGRx",
+					    "RGBx", "BGRA", "RGBA", "GRAY8" };
+
+/* The promise: within this many levels of videoconvert, every component. */
+constexpr int kConvertTolerance = 2;
+/* Measured, documented in docs/elements/zcconvert.md: libyuv's bilinear
+ * filter against videoscale method=bilinear on smooth content, alone and
+ * after or before a conversion (videoconvert ! videoscale). */
+constexpr int kScaleTolerance = 4;
+constexpr int kConvertScaleTolerance = 6;
+
+bool isYuv(const std::string &format)
+{
+	return format != "GRAY8" && format.find("RGB") == std::string::npos &&
+	       format.find("BGR") == std::string::npos;
+}
+
+std::string capsString(GstCaps *caps)
+{
+	gchar *text = gst_caps_to_string(caps);
+	std::string s = text;
+	g_free(text);
+	return s;
+}
+
+/* One size and colorimetry to convert at; the extras apply to YUV caps. */
+struct Case {
+	int width, height;
+	std::string yuvExtra;
+};
+
+std::vector<Case> conversionCases()
+{
+	if (test::slowRun())
+		return { { 33, 17, "" }, { 1, 1, "" }, { 18, 10, ",colorimetry=bt709,chroma-site=mpeg2" } };
+	return {
+		{ 64, 48, "" }, /* SD defaults: BT.601, centred chroma */
+		{ 33, 17, "" }, /* odd sizes */
+		{ 1, 1, "" },
+		{ 2, 2, "" },
+		{ 1280, 720, "" }, /* HD defaults: BT.709, cosited chroma */
+		{ 35, 23, ",colorimetry=bt709,chroma-site=mpeg2" },
+		{ 34, 22, ",colorimetry=1:4:0:0,chroma-site=jpeg" }, /* full-range BT.601 */
+		{ 31, 19, ",colorimetry=bt2020" },
+	};
+}
+
+/* Converts @input (of @inCaps) with zcconvert and videoconvert to the caps
+ * zcconvert negotiates from @outCaps; returns the largest difference. */
+std::array<int, 4> compareWithVideoconvert(const std::string &inCaps, const std::string &outCaps,
+					   GstBuffer *input, const std::string &zcconvert,
+					   std::string &negotiatedText, bool &zcbufOutput)
+{
+	GstCaps *negotiated = nullptr;
+	GstBuffer *ours = test::convertOne(zcconvert, inCaps, outCaps, input, &negotiated);
+	std::array<int, 4> diff{ -1, -1, -1, -1 };
+	zcbufOutput = false;
+	if (!ours || !negotiated) {
+		if (ours)
+			gst_buffer_unref(ours);
+		if (negotiated)
+			gst_caps_unref(negotiated);
+		return diff;
+	}
+	negotiatedText = capsString(negotiated);
+	zcbufOutput = test::allZcbuf(ours);
+	GstBuffer *reference = test::convertOne("videoconvert", inCaps, negotiatedText, input);
+	if (reference) {
+		diff = test::maxDifference(negotiated, ours, reference);
+		gst_buffer_unref(reference);
+	}
+	gst_buffer_unref(ours);
+	gst_caps_unref(negotiated);
+	return diff;
+}
+
+class ConvertPair : public test::LeakCheckedTest,
+		    public ::testing::WithParamInterface<std::tuple<std::string, std::string>>
+{
+};
+
+TEST_P(ConvertPair, WithinTwoLevelsOfVideoconvert)
+{
+	const auto &[from, to] = GetParam();
+	for (const Case &c : conversionCases()) {
+		std::string inCaps = test::videoCaps(from, c.width, c.height,
+						     isYuv(from) ? c.yuvExtra : "");
+		std::string outCaps = test::videoCaps(to, c.width, c.height, isYuv(to) ? c.yuvExtra : "");
+		GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+		GstBuffer *input = test::makeFrame(caps, Pattern::Noise, c.width * 31 + c.height);
+		gst_caps_unref(caps);
+		std::string negotiated;
+		bool zcbufOutput = false;
+		std::array<int, 4> d =
+			compareWithVideoconvert(inCaps, outCaps, input, "zcconvert", negotiated, zcbufOutput);
+		gst_buffer_unref(input);
+		SCOPED_TRACE(inCaps + " -> " + negotiated);
+		ASSERT_GE(test::maxOf(d), 0) << "no output from zcconvert or videoconvert";
+		EXPECT_LE(test::maxOf(d), kConvertTolerance) << test::describe(d);
+		EXPECT_TRUE(zcbufOutput) << "the output is not zcbuf memory";
+		RecordProperty(std::to_string(c.width) + "x" + std::to_string(c.height) + c.yuvExtra,
+			       test::maxOf(d));
+	}
+}
+
+std::vector<std::tuple<std::string, std::string>> differentPairs()
+{
+	std::vector<std::tuple<std::string, std::string>> pairs;
+	for (const std::string &a : kFormats)
+		for (const std::string &b : kFormats)
+			if (a != b)
+				pairs.emplace_back(a, b);
+	return pairs;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPairs, ConvertPair, ::testing::ValuesIn(differentPairs()),
+			 [](const auto &info) {
+				 return std::get<0>(info.param) + "_to_" + std::get<1>(info.param);
+			 });
+
+class Zcconvert : public test::LeakCheckedTest
+{
+};
+
+/* BT.601 and BT.709 give different RGB, and each matches videoconvert. */
+TEST_F(Zcconvert, ColourMatrixFollowsTheCaps)
+{
+	std::string base = test::videoCaps("I420", 64, 48);
+	std::string out = test::videoCaps("BGRx", 64, 48);
+	GstCaps *caps = gst_caps_from_string(base.c_str());
+	GstBuffer *input = test::makeFrame(caps, Pattern::Smooth, 3);
+	gst_caps_unref(caps);
+
+	GstBuffer *results[2] = {};
+	const char *matrices[2] = { ",colorimetry=bt601", ",colorimetry=bt709" };
+	for (int i = 0; i < 2; i++) {
+		std::string inCaps = base + matrices[i];
+		std::string negotiated;
+		bool zcbufOutput;
+		std::array<int, 4> d =
+			compareWithVideoconvert(inCaps, out, input, "zcconvert", negotiated, zcbufOutput);
+		EXPECT_LE(test::maxOf(d), kConvertTolerance) << matrices[i] << ": " << test::describe(d);
+		results[i] = test::convertOne("zcconvert", inCaps, out, input);
+		ASSERT_NE(results[i], nullptr);
+	}
+	GstCaps *outCaps = gst_caps_from_string(out.c_str());
+	std::array<int, 4> between = test::maxDifference(outCaps, results[0], results[1]);
+	gst_caps_unref(outCaps);
+	/* Saturated chroma differs by tens of levels between the two. */
+	EXPECT_GE(test::maxOf(between), 10) << "BT.601 and BT.709 gave the same colours";
+	gst_buffer_unref(results[0]);
+	gst_buffer_unref(results[1]);
+	gst_buffer_unref(input);
+}
+
+/* A YUV matrix or range change without a format change is a conversion too. */
+TEST_F(Zcconvert, SameFormatOtherColorimetry)
+{
+	for (const std::string &format : { std::string("I420"), std::string("NV12"), std::string("YUY2") }) {
+		std::string inCaps = test::videoCaps(format, 40, 30, ",colorimetry=bt601");
+		std::string outCaps = test::videoCaps(format, 40, 30, ",colorimetry=bt709");
+		GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+		GstBuffer *input = test::makeFrame(caps, Pattern::Noise, 5);
+		gst_caps_unref(caps);
+		std::string negotiated;
+		bool zcbufOutput;
+		std::array<int, 4> d =
+			compareWithVideoconvert(inCaps, outCaps, input, "zcconvert", negotiated, zcbufOutput);
+		EXPECT_GE(test::maxOf(d), 0) << format;
+		EXPECT_LE(test::maxOf(d), kConvertTolerance) << format << ": " << test::describe(d);
+		gst_buffer_unref(input);
+	}
+}
+
+TEST_F(Zcconvert, Huge8KFrame)
+{
+	int width = test::slowRun() ? 1920 : 7680, height = test::slowRun() ? 1080 : 4320;
+	std::string inCaps = test::videoCaps("NV12", width, height);
+	std::string outCaps = test::videoCaps("BGRx", width, height);
+	GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+	GstBuffer *input = test::makeFrame(caps, Pattern::Noise, 8);
+	gst_caps_unref(caps);
+	std::string negotiated;
+	bool zcbufOutput;
+	std::array<int, 4> d = compareWithVideoconvert(inCaps, outCaps, input, "zcconvert n-threads=2",
+						       negotiated, zcbufOutput);
+	gst_buffer_unref(input);
+	EXPECT_GE(test::maxOf(d), 0);
+	EXPECT_LE(test::maxOf(d), kConvertTolerance) << test::describe(d);
+	EXPECT_TRUE(zcbufOutput);
+}
+
+struct ScaleCase {
+	int inW, inH, outW, outH;
+};
+
+/* Same format, other size: compared with videoscale method=bilinear. */
+TEST_F(Zcconvert, ScalingCloseToVideoscaleBilinear)
+{
+	std::vector<ScaleCase> cases = { { 64, 48, 32, 24 },
+					 { 64, 48, 128, 96 },
+					 { 333, 217, 101, 77 },
+					 { 100, 100, 357, 211 },
+					 { 7, 5, 1, 1 } };
+	if (test::slowRun())
+		cases = { { 64, 48, 32, 24 }, { 33, 17, 50, 31 } };
+	int worst = 0;
+	for (const std::string &format : kFormats) {
+		for (const ScaleCase &s : cases) {
+			std::string inCaps = test::videoCaps(format, s.inW, s.inH);
+			std::string outCaps = test::videoCaps(format, s.outW, s.outH);
+			GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+			GstBuffer *input = test::makeFrame(caps, Pattern::Smooth, 11);
+			gst_caps_unref(caps);
+			GstBuffer *ours = test::convertOne("zcconvert", inCaps, outCaps, input);
+			GstBuffer *reference =
+				test::convertOne("videoscale method=bilinear", inCaps, outCaps, input);
+			SCOPED_TRACE(inCaps + " -> " + outCaps);
+			ASSERT_NE(ours, nullptr);
+			ASSERT_NE(reference, nullptr);
+			EXPECT_TRUE(test::allZcbuf(ours));
+			GstCaps *out = gst_caps_from_string(outCaps.c_str());
+			std::array<int, 4> d = test::maxDifference(out, ours, reference);
+			gst_caps_unref(out);
+			EXPECT_GE(test::maxOf(d), 0);
+			EXPECT_LE(test::maxOf(d), kScaleTolerance) << test::describe(d);
+			worst = std::max(worst, test::maxOf(d));
+			gst_buffer_unref(ours);
+			gst_buffer_unref(reference);
+			gst_buffer_unref(input);
+		}
+	}
+	RecordProperty("worst", worst);
+}
+
+/* Conversion and scaling in one element against videoconvert ! videoscale. */
+TEST_F(Zcconvert, ConvertAndScale)
+{
+	struct Job {
+		std::string from, to;
+		ScaleCase size;
+	};
+	std::vector<Job> jobs = { { "NV12", "BGRx", { 640, 360, 320, 180 } },
+				  { "I420", "RGBA", { 160, 120, 321, 241 } },
+				  { "BGRx", "NV12", { 200, 100, 100, 50 } },
+				  { "YUY2", "I420", { 64, 48, 96, 72 } } };
+	int worst = 0;
+	for (const Job &job : jobs) {
+		std::string inCaps = test::videoCaps(job.from, job.size.inW, job.size.inH);
+		std::string outCaps = test::videoCaps(job.to, job.size.outW, job.size.outH);
+		GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+		GstBuffer *input = test::makeFrame(caps, Pattern::Smooth, 13);
+		gst_caps_unref(caps);
+		GstBuffer *ours = test::convertOne("zcconvert", inCaps, outCaps, input);
+		GstBuffer *reference = test::convertOne("videoconvert ! videoscale method=bilinear",
+							inCaps, outCaps, input);
+		SCOPED_TRACE(inCaps + " -> " + outCaps);
+		ASSERT_NE(ours, nullptr);
+		ASSERT_NE(reference, nullptr);
+		GstCaps *out = gst_caps_from_string(outCaps.c_str());
+		std::array<int, 4> d = test::maxDifference(out, ours, reference);
+		gst_caps_unref(out);
+		EXPECT_GE(test::maxOf(d), 0);
+		EXPECT_LE(test::maxOf(d), kConvertScaleTolerance) << test::describe(d);
+		worst = std::max(worst, test::maxOf(d));
+		gst_buffer_unref(ours);
+		gst_buffer_unref(reference);
+		gst_buffer_unref(input);
+	}
+	RecordProperty("worst", worst);
+}
+
+/* Matching caps: the very buffer that came in goes out, and no zcbuf
+ * buffer is allocated for it. */
+TEST_F(Zcconvert, PassthroughForwardsTheSameBuffer)
+{
+	for (const std::string &format : kFormats) {
+		std::string caps = test::videoCaps(format, 32, 24);
+		GstHarness *h = gst_harness_new("zcconvert");
+		gst_harness_set_src_caps_str(h, caps.c_str());
+		gst_harness_set_sink_caps_str(h, caps.c_str());
+		GstCaps *c = gst_caps_from_string(caps.c_str());
+		GstBuffer *input = test::makeFrame(c, Pattern::Noise, 2);
+		gst_caps_unref(c);
+		BackendStatistics before = statistics().total();
+		ASSERT_EQ(gst_harness_push(h, gst_buffer_ref(input)), GST_FLOW_OK);
+		GstBuffer *output = gst_harness_pull(h);
+		BackendStatistics after = statistics().total();
+		EXPECT_EQ(output, input) << format;
+		EXPECT_TRUE(gst_base_transform_is_passthrough(GST_BASE_TRANSFORM(h->element)));
+		EXPECT_EQ(after.allocations, before.allocations) << "passthrough allocated";
+		EXPECT_EQ(after.accesses, before.accesses) << "passthrough mapped zcbuf memory";
+		gst_buffer_unref(output);
+		gst_buffer_unref(input);
+		gst_harness_teardown(h);
+	}
+}
+
+/* 1, 2 and 4 threads give the same bytes, bands and planes alike. */
+TEST_F(Zcconvert, ThreadsGiveIdenticalOutput)
+{
+	struct Job {
+		std::string from, to;
+		ScaleCase size;
+	};
+	std::vector<Job> jobs = { { "NV12", "BGRx", { 333, 217, 333, 217 } },
+				  { "I420", "RGBA", { 97, 61, 97, 61 } },
+				  { "BGRA", "NV12", { 101, 33, 101, 33 } },
+				  { "NV12", "YUY2", { 57, 45, 57, 45 } },
+				  { "YUY2", "I420", { 64, 31, 64, 31 } },
+				  { "I420", "I420", { 320, 240, 161, 121 } },
+				  { "NV12", "RGBx", { 320, 240, 100, 70 } } };
+	for (const Job &job : jobs) {
+		std::string inCaps = test::videoCaps(job.from, job.size.inW, job.size.inH);
+		std::string outCaps = test::videoCaps(job.to, job.size.outW, job.size.outH);
+		GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+		GstBuffer *input = test::makeFrame(caps, Pattern::Noise, 21);
+		gst_caps_unref(caps);
+		GstBuffer *single = test::convertOne("zcconvert n-threads=1", inCaps, outCaps, input);
+		ASSERT_NE(single, nullptr);
+		GstCaps *out = gst_caps_from_string(outCaps.c_str());
+		for (int threads : { 2, 4 }) {
+			GstBuffer *multi = test::convertOne(
+				"zcconvert n-threads=" + std::to_string(threads), inCaps, outCaps, input);
+			ASSERT_NE(multi, nullptr);
+			std::array<int, 4> d = test::maxDifference(out, single, multi);
+			EXPECT_EQ(test::maxOf(d), 0)
+				<< inCaps << " -> " << outCaps << " on " << threads << " threads";
+			gst_buffer_unref(multi);
+		}
+		gst_caps_unref(out);
+		gst_buffer_unref(single);
+		gst_buffer_unref(input);
+	}
+}
+
+/* New input caps mid-stream: a new plan, right pixels on both sides. */
+TEST_F(Zcconvert, RenegotiatesMidStream)
+{
+	GstHarness *h = gst_harness_new("zcconvert");
+	gst_harness_set_sink_caps_str(h, "video/x-raw,format=BGRx");
+	struct Step {
+		std::string format;
+		int width, height;
+	};
+	for (const Step &step : { Step{ "NV12", 64, 48 }, Step{ "NV12", 32, 20 },
+				  Step{ "I420", 32, 20 }, Step{ "YUY2", 48, 36 } }) {
+		std::string inCaps = test::videoCaps(step.format, step.width, step.height);
+		gst_harness_set_src_caps_str(h, inCaps.c_str());
+		GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+		GstBuffer *input = test::makeFrame(caps, Pattern::Noise, 4);
+		gst_caps_unref(caps);
+		ASSERT_EQ(gst_harness_push(h, gst_buffer_ref(input)), GST_FLOW_OK) << inCaps;
+		GstBuffer *output = gst_harness_pull(h);
+		ASSERT_NE(output, nullptr);
+		GstCaps *negotiated = gst_pad_get_current_caps(h->sinkpad);
+		std::string outCaps = capsString(negotiated);
+		GstVideoInfo info;
+		ASSERT_TRUE(gst_video_info_from_caps(&info, negotiated));
+		EXPECT_EQ(GST_VIDEO_INFO_WIDTH(&info), step.width);
+		EXPECT_EQ(GST_VIDEO_INFO_HEIGHT(&info), step.height);
+		GstBuffer *reference = test::convertOne("videoconvert", inCaps, outCaps, input);
+		ASSERT_NE(reference, nullptr);
+		std::array<int, 4> d = test::maxDifference(negotiated, output, reference);
+		EXPECT_GE(test::maxOf(d), 0);
+		EXPECT_LE(test::maxOf(d), kConvertTolerance) << inCaps << ": " << test::describe(d);
+		gst_caps_unref(negotiated);
+		gst_buffer_unref(reference);
+		gst_buffer_unref(output);
+		gst_buffer_unref(input);
+	}
+	gst_harness_teardown(h);
+}
+
+/* Frames before and after a flush come out, and so does EOS. */
+TEST_F(Zcconvert, FlushAndEos)
+{
+	GstHarness *h = gst_harness_new("zcconvert");
+	std::string inCaps = test::videoCaps("NV12", 32, 24);
+	gst_harness_set_src_caps_str(h, inCaps.c_str());
+	gst_harness_set_sink_caps_str(h, test::videoCaps("RGBA", 32, 24).c_str());
+	GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+	auto push = [&](int count) {
+		for (int i = 0; i < count; i++) {
+			GstBuffer *frame = test::makeFrame(caps, Pattern::Noise, static_cast<unsigned>(i));
+			GST_BUFFER_PTS(frame) = i * GST_SECOND / 30;
+			ASSERT_EQ(gst_harness_push(h, frame), GST_FLOW_OK);
+		}
+	};
+	push(3);
+	EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+	EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+	GstSegment segment;
+	gst_segment_init(&segment, GST_FORMAT_TIME);
+	EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+	push(2);
+	EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+	gst_caps_unref(caps);
+
+	EXPECT_EQ(gst_harness_buffers_received(h), 5u);
+	bool eos = false, flushStop = false;
+	while (GstEvent *event = gst_harness_try_pull_event(h)) {
+		eos |= GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+		flushStop |= GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP;
+		gst_event_unref(event);
+	}
+	EXPECT_TRUE(eos);
+	EXPECT_TRUE(flushStop);
+	gst_harness_teardown(h);
+}
+
+/* An empty buffer is a gap: nothing converted, a GAP event with its time. */
+TEST_F(Zcconvert, ZeroSizeBufferBecomesAGap)
+{
+	GstHarness *h = gst_harness_new("zcconvert");
+	gst_harness_set_src_caps_str(h, test::videoCaps("NV12", 32, 24).c_str());
+	gst_harness_set_sink_caps_str(h, test::videoCaps("BGRx", 32, 24).c_str());
+	GstBuffer *empty = gst_buffer_new();
+	GST_BUFFER_PTS(empty) = 5 * GST_SECOND;
+	GST_BUFFER_DURATION(empty) = GST_SECOND / 30;
+	EXPECT_EQ(gst_harness_push(h, empty), GST_FLOW_OK);
+	EXPECT_EQ(gst_harness_try_pull(h), nullptr);
+	bool gap = false;
+	while (GstEvent *event = gst_harness_try_pull_event(h)) {
+		if (GST_EVENT_TYPE(event) == GST_EVENT_GAP) {
+			GstClockTime ts, duration;
+			gst_event_parse_gap(event, &ts, &duration);
+			EXPECT_EQ(ts, 5 * GST_SECOND);
+			EXPECT_EQ(duration, GST_SECOND / 30);
+			gap = true;
+		}
+		gst_event_unref(event);
+	}
+	EXPECT_TRUE(gap);
+	gst_harness_teardown(h);
+}
+
+/* A buffer too small for its caps is an error that says so. */
+TEST_F(Zcconvert, TruncatedFrameIsAnError)
+{
+	GstHarness *h = gst_harness_new("zcconvert");
+	GstBus *bus = gst_bus_new();
+	gst_element_set_bus(h->element, bus);
+	gst_harness_set_src_caps_str(h, test::videoCaps("NV12", 32, 24).c_str());
+	gst_harness_set_sink_caps_str(h, test::videoCaps("BGRx", 32, 24).c_str());
+	GstBuffer *half = gst_buffer_new_allocate(nullptr, 32 * 24 * 3 / 4, nullptr);
+	gst_buffer_memset(half, 0, 0x80, 32 * 24 * 3 / 4);
+	EXPECT_EQ(gst_harness_push(h, half), GST_FLOW_ERROR);
+	EXPECT_EQ(gst_harness_try_pull(h), nullptr);
+	GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+	ASSERT_NE(message, nullptr);
+	GError *error = nullptr;
+	gchar *debug = nullptr;
+	gst_message_parse_error(message, &error, &debug);
+	EXPECT_NE(std::string(debug).find("576 bytes"), std::string::npos) << debug;
+	g_clear_error(&error);
+	g_free(debug);
+	gst_message_unref(message);
+	gst_element_set_bus(h->element, nullptr);
+	gst_object_unref(bus);
+	gst_harness_teardown(h);
+}
+
+/* Interlaced video needs field-aware chroma filters zcconvert does not
+ * have: refused with an error, unless the caps match (passthrough). */
+TEST_F(Zcconvert, InterlacedConversionIsRefused)
+{
+	GstHarness *h = gst_harness_new("zcconvert");
+	GstBus *bus = gst_bus_new();
+	gst_element_set_bus(h->element, bus);
+	std::string inCaps = test::videoCaps("NV12", 32, 24, ",interlace-mode=interleaved");
+	gst_harness_set_src_caps_str(h, inCaps.c_str());
+	gst_harness_set_sink_caps_str(h, test::videoCaps("BGRx", 32, 24, ",interlace-mode=interleaved").c_str());
+	GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+	GstBuffer *frame = test::makeFrame(caps, Pattern::Noise, 1);
+	gst_caps_unref(caps);
+	EXPECT_NE(gst_harness_push(h, frame), GST_FLOW_OK);
+	EXPECT_EQ(gst_harness_try_pull(h), nullptr);
+	GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+	ASSERT_NE(message, nullptr);
+	GError *error = nullptr;
+	gst_message_parse_error(message, &error, nullptr);
+	EXPECT_NE(std::string(error->message).find("interlaced"), std::string::npos) << error->message;
+	g_clear_error(&error);
+	gst_message_unref(message);
+	gst_element_set_bus(h->element, nullptr);
+	gst_object_unref(bus);
+	gst_harness_teardown(h);
+
+	/* The same interlaced caps on both sides: the buffer goes through. */
+	GstHarness *same = gst_harness_new("zcconvert");
+	gst_harness_set_src_caps_str(same, inCaps.c_str());
+	gst_harness_set_sink_caps_str(same, inCaps.c_str());
+	caps = gst_caps_from_string(inCaps.c_str());
+	frame = test::makeFrame(caps, Pattern::Noise, 1);
+	gst_caps_unref(caps);
+	ASSERT_EQ(gst_harness_push(same, gst_buffer_ref(frame)), GST_FLOW_OK);
+	GstBuffer *out = gst_harness_pull(same);
+	EXPECT_EQ(out, frame);
+	gst_buffer_unref(out);
+	gst_buffer_unref(frame);
+	gst_harness_teardown(same);
+}
+
+/* Decoders that take the downstream pool decode into zcbuf memory when
+ * zcconvert is downstream; its output is zcbuf memory too, recycled. */
+struct Seen {
+	int buffers = 0, zcbuf = 0;
+	std::set<GstMemory *> memories;
+};
+
+GstPadProbeReturn countMemory(GstPad *, GstPadProbeInfo *info, gpointer user)
+{
+	Seen *seen = static_cast<Seen *>(user);
+	GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+	seen->buffers++;
+	seen->zcbuf += test::allZcbuf(buffer) ? 1 : 0;
+	seen->memories.insert(gst_buffer_peek_memory(buffer, 0));
+	return GST_PAD_PROBE_OK;
+}
+
+struct DecoderCase {
+	std::string chain;
+	/* GstVideoDecoder deep-copies avdec_h264's frames: libav still maps the
+	 * reference frame for writing when the frame is pushed, so
+	 * gst_buffer_make_writable() must copy (upstream 1.22 behaviour, for
+	 * any memory). The copy is zcbuf memory too, and recorded. */
+	bool decoderCopies;
+};
+
+/* For gtest's messages (it would print the struct's bytes, padding too). */
+void PrintTo(const DecoderCase &c, std::ostream *os)
+{
+	*os << c.chain;
+}
+
+class UpstreamDecoder : public test::LeakCheckedTest, public ::testing::WithParamInterface<DecoderCase>
+{
+};
+
+void countCopy(GstObject *, gsize, const gchar *, gpointer user)
+{
+	(*static_cast<int *>(user))++;
+}
+
+TEST_P(UpstreamDecoder, DecodesIntoZcbufMemory)
+{
+	/* More frames than any pool here holds (avdec_h264 keeps a DPB's
+	 * worth), so that recycling shows. */
+	int frames = test::slowRun() ? 4 : 60;
+	std::string description = "videotestsrc num-buffers=" + std::to_string(frames) +
+				  " ! video/x-raw,format=I420,width=320,height=240 ! " + GetParam().chain +
+				  " ! zcconvert name=conv ! video/x-raw,format=BGRx ! fakesink";
+	GError *error = nullptr;
+	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+	ASSERT_NE(pipeline, nullptr) << error->message;
+	GstElement *conv = gst_bin_get_by_name(GST_BIN(pipeline), "conv");
+	GstPad *sink = gst_element_get_static_pad(conv, "sink");
+	GstPad *src = gst_element_get_static_pad(conv, "src");
+	Seen in, out;
+	gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, countMemory, &in, nullptr);
+	gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, countMemory, &out, nullptr);
+	gst_object_unref(sink);
+	gst_object_unref(src);
+	gst_object_unref(conv);
+
+	int copies = 0;
+	gulong listener = gst_zcbuf_copy_listener_add(countCopy, &copies);
+	BackendStatistics before = statistics().total();
+	test::RunResult result = test::runPipeline(pipeline);
+	BackendStatistics after = statistics().total();
+	gst_zcbuf_copy_listener_remove(listener);
+
+	EXPECT_TRUE(result.eos) << result.error << " " << result.debug;
+	EXPECT_EQ(in.buffers, frames);
+	EXPECT_EQ(in.zcbuf, in.buffers) << "the decoder did not decode into zcbuf memory";
+	EXPECT_EQ(out.buffers, frames);
+	EXPECT_EQ(out.zcbuf, out.buffers);
+	/* zcconvert's output cycles through a handful of buffers. */
+	EXPECT_LE(out.memories.size(), 4u);
+	if (GetParam().decoderCopies) {
+		EXPECT_GT(copies, 0);
+		EXPECT_LE(copies, frames);
+	} else {
+		/* No copy anywhere, and the decoder's pool allocates far fewer
+		 * backings than there are frames. */
+		EXPECT_EQ(copies, 0);
+		if (!test::slowRun()) {
+			EXPECT_LT(after.allocations - before.allocations, static_cast<guint64>(frames))
+				<< "zcbuf memory was allocated per frame";
+		}
+	}
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Decoders, UpstreamDecoder,
+	::testing::Values(DecoderCase{ "jpegenc ! jpegdec", false },
+			  DecoderCase{ "x264enc speed-preset=ultrafast tune=zerolatency ! h264parse ! avdec_h264",
+				       true },
+			  DecoderCase{ "vp8enc deadline=1 ! vp8dec", false }),
+	[](const auto &info) {
+		const std::string &p = info.param.chain;
+		return p.substr(p.rfind(' ') + 1);
+	});
+
+/* The output memory: zcbuf memory of the chosen backend, dma-buf (and
+ * memory:DMABuf caps) exactly when the backend gives dma-bufs. */
+class ZcconvertBackend : public test::BackendTest
+{
+};
+
+TEST_P(ZcconvertBackend, OutputMemoryAndCapsFollowTheBackend)
+{
+	/* (ANY): the caps filter must let either memory feature through. */
+	std::string description =
+		"videotestsrc num-buffers=5 ! video/x-raw,format=NV12,width=64,height=48 ! zcconvert backend=" +
+		GetParam() + " ! video/x-raw(ANY),format=BGRx ! appsink name=sink sync=false";
+	GstElement *pipeline = gst_parse_launch(description.c_str(), nullptr);
+	ASSERT_NE(pipeline, nullptr);
+	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+	ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+	GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
+	ASSERT_NE(sample, nullptr);
+	GstMemory *memory = gst_buffer_peek_memory(gst_sample_get_buffer(sample), 0);
+	EXPECT_TRUE(gst_is_zcbuf_memory(memory));
+	EXPECT_EQ(static_cast<bool>(gst_is_dmabuf_memory(memory)), dmabuf());
+	GstCapsFeatures *features = gst_caps_get_features(gst_sample_get_caps(sample), 0);
+	EXPECT_EQ(static_cast<bool>(gst_caps_features_contains(features, GST_CAPS_FEATURE_MEMORY_DMABUF)),
+		  dmabuf());
+	gst_sample_unref(sample);
+	gst_element_set_state(pipeline, GST_STATE_NULL);
+	gst_object_unref(sink);
+	gst_object_unref(pipeline);
+}
+
+ZCBUF_INSTANTIATE_FOR_BACKENDS(ZcconvertBackend);
+
+/* A backend that does not exist: a clear error, not a crash. */
+TEST_F(Zcconvert, MissingBackendIsAnError)
+{
+	GstElement *pipeline = gst_parse_launch(
+		"videotestsrc num-buffers=2 ! video/x-raw,format=NV12,width=64,height=48 ! "
+		"zcconvert backend=no-such-backend ! video/x-raw,format=BGRx ! fakesink",
+		nullptr);
+	ASSERT_NE(pipeline, nullptr);
+	test::RunResult result = test::runPipeline(pipeline);
+	EXPECT_FALSE(result.eos);
+	EXPECT_NE(result.error.find("no-such-backend"), std::string::npos) << result.error;
+}
+
+/* Downstream's padding and stride alignment requests shape the pool's
+ * layout (GstVideoMeta carries it). */
+TEST_F(Zcconvert, HonoursDownstreamAlignment)
+{
+	GstHarness *h = gst_harness_new("zcconvert");
+	gst_harness_set_src_caps_str(h, test::videoCaps("I420", 30, 20).c_str());
+	gst_harness_set_sink_caps_str(h, test::videoCaps("NV12", 30, 20).c_str());
+	GstStructure *params = gst_structure_new("video-meta", "padding-top", G_TYPE_UINT, 2,
+						 "stride-align0", G_TYPE_UINT, 63, nullptr);
+	gst_harness_add_propose_allocation_meta(h, GST_VIDEO_META_API_TYPE, params);
+	gst_structure_free(params);
+	GstCaps *caps = gst_caps_from_string(test::videoCaps("I420", 30, 20).c_str());
+	GstBuffer *input = test::makeFrame(caps, Pattern::Noise, 6);
+	gst_caps_unref(caps);
+	ASSERT_EQ(gst_harness_push(h, gst_buffer_ref(input)), GST_FLOW_OK);
+	GstBuffer *output = gst_harness_pull(h);
+	ASSERT_NE(output, nullptr);
+	GstVideoMeta *meta = gst_buffer_get_video_meta(output);
+	ASSERT_NE(meta, nullptr);
+	EXPECT_EQ(meta->stride[0] % 64, 0);
+	EXPECT_GE(meta->offset[0], 2u * meta->stride[0]);
+	GstCaps *out = gst_caps_from_string(test::videoCaps("NV12", 30, 20).c_str());
+	GstBuffer *reference = test::convertOne("videoconvert", test::videoCaps("I420", 30, 20),
+						test::videoCaps("NV12", 30, 20), input);
+	ASSERT_NE(reference, nullptr);
+	EXPECT_LE(test::maxOf(test::maxDifference(out, output, reference)), kConvertTolerance);
+	gst_caps_unref(out);
+	gst_buffer_unref(reference);
+	gst_buffer_unref(output);
+	gst_buffer_unref(input);
+	gst_harness_teardown(h);
+}
+
+} /* namespace */

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * zcconvert's row kernels: every SIMD form (SSE2, AVX2, AVX-512 where the
+ * CPU has them) gives the bytes of the scalar form, at every width (the vector loops' tails and the odd widths of
+ * chroma rows included), for random input and every byte order.
+ */
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "zcconvert-kernels-x86.h"
+#include "zcconvert-kernels.h"
+#include "zcconvert-matrix.h"
+
+using namespace zcconvert;
+
+namespace {
+
+std::vector<uint8_t> randomRow(std::mt19937 &random, int width)
+{
+	std::vector<uint8_t> row(static_cast<size_t>(width) + 64);
+	for (uint8_t &b : row)
+		b = static_cast<uint8_t>(random());
+	return row;
+}
+
+std::vector<int> widths()
+{
+	std::vector<int> w;
+	for (int i = 1; i <= 130; i++)
+		w.push_back(i);
+	for (int i : { 255, 256, 257, 1919, 1920, 3840, 3841 })
+		w.push_back(i);
+	return w;
+}
+
+ColorMatrix yuvToRgbMatrix(const char *colorimetry)
+{
+	GstVideoInfo in, out;
+	gst_video_info_set_format(&in, GST_VIDEO_FORMAT_I420, 64, 64);
+	gst_video_info_set_format(&out, GST_VIDEO_FORMAT_BGRx, 64, 64);
+	gst_video_colorimetry_from_string(&in.colorimetry, colorimetry);
+	ColorMatrix matrix;
+	std::string error;
+	EXPECT_TRUE(computeMatrix(in, out, matrix, error)) << error;
+	EXPECT_EQ(matrix.kind, MatrixKind::YuvToRgb);
+	return matrix;
+}
+
+class Kernels : public ::testing::Test
+{
+protected:
+	void TearDown() override { kernels::forceScalar(false); }
+};
+
+TEST_F(Kernels, YuvToRgbSimdEqualsScalar)
+{
+	std::mt19937 random(1);
+	for (const char *colorimetry : { "bt601", "bt709", "1:4:0:0", "bt2020" }) {
+		ColorMatrix matrix = yuvToRgbMatrix(colorimetry);
+		for (kernels::RgbOrder order : { kernels::RgbOrder{ 2, 1, 0, 3 }, kernels::RgbOrder{ 0, 1, 2, 3 } }) {
+			kernels::YuvToRgb params = kernels::makeYuvToRgb(matrix, order);
+			for (int width : widths()) {
+				auto y = randomRow(random, width), u0 = randomRow(random, width),
+				     v0 = randomRow(random, width), u1 = randomRow(random, width),
+				     v1 = randomRow(random, width);
+				for (bool blend : { false, true }) {
+					std::vector<uint8_t> ref(4 * static_cast<size_t>(width)),
+						simd(ref.size()), stream(ref.size() + 32);
+					const uint8_t *b0 = blend ? u1.data() : nullptr;
+					const uint8_t *b1 = blend ? v1.data() : nullptr;
+					kernels::forceScalar(true);
+					kernels::yuvToRgb(params, y.data(), u0.data(), v0.data(), b0, b1,
+							  ref.data(), width);
+					kernels::forceScalar(false);
+					kernels::yuvToRgb(params, y.data(), u0.data(), v0.data(), b0, b1,
+							  simd.data(), width);
+					ASSERT_EQ(ref, simd) << colorimetry << " width " << width << " blend " << blend;
+					/* Streaming stores on an aligned row. */
+					uint8_t *aligned = reinterpret_cast<uint8_t *>(
+						(reinterpret_cast<uintptr_t>(stream.data()) + 31) & ~uintptr_t(31));
+					kernels::yuvToRgb(params, y.data(), u0.data(), v0.data(), b0, b1, aligned,
+							  width, true);
+					ASSERT_TRUE(std::equal(ref.begin(), ref.end(), aligned)) << "streaming, width " << width;
+#if ZCCONVERT_HAVE_X86
+					/* Each form on its own, whichever the dispatch picks
+					 * on this CPU. */
+					std::vector<uint8_t> one(ref.size());
+					int done = kernels::x86::yuvToRgbSse2(params, y.data(), u0.data(), v0.data(),
+									      b0, b1, one.data(), width);
+					ASSERT_TRUE(std::equal(ref.begin(), ref.begin() + 4 * done, one.begin()))
+						<< "SSE2, width " << width;
+					if (kernels::x86::haveAvx2()) {
+						done = kernels::x86::yuvToRgbAvx2(params, y.data(), u0.data(), v0.data(),
+										  b0, b1, one.data(), width, false);
+						ASSERT_TRUE(std::equal(ref.begin(), ref.begin() + 4 * done, one.begin()))
+							<< "AVX2, width " << width;
+					}
+					if (kernels::x86::haveAvx512()) {
+						done = kernels::x86::yuvToRgbAvx512(params, y.data(), u0.data(),
+										    v0.data(), b0, b1, one.data(),
+										    width, false);
+						ASSERT_TRUE(std::equal(ref.begin(), ref.begin() + 4 * done, one.begin()))
+							<< "AVX-512, width " << width;
+					}
+#endif
+				}
+			}
+		}
+	}
+}
+
+TEST_F(Kernels, ChromaFiltersSimdEqualScalar)
+{
+	std::mt19937 random(2);
+	for (int width : widths()) {
+		int half = (width + 1) / 2;
+		auto a = randomRow(random, width), b = randomRow(random, width), c = randomRow(random, half);
+		std::vector<uint8_t> ref(static_cast<size_t>(width)), simd(ref.size());
+		auto both = [&](auto kernel) {
+			kernels::forceScalar(true);
+			kernel(ref.data());
+			kernels::forceScalar(false);
+			kernel(simd.data());
+			return ref == simd;
+		};
+		EXPECT_TRUE(both([&](uint8_t *d) { kernels::blend31(a.data(), b.data(), d, width); }))
+			<< "blend31, width " << width;
+		EXPECT_TRUE(both([&](uint8_t *d) { kernels::average(a.data(), b.data(), d, width); }))
+			<< "average, width " << width;
+		EXPECT_TRUE(both([&](uint8_t *d) { kernels::upsampleNearest(c.data(), d, width); }))
+			<< "nearest, width " << width;
+		for (bool cosited : { false, true })
+			EXPECT_TRUE(both([&](uint8_t *d) { kernels::upsampleH(c.data(), d, width, cosited); }))
+				<< "upsampleH, width " << width << " cosited " << cosited;
+	}
+}
+
+/* The filters' arithmetic, spelled out on a few samples. */
+TEST_F(Kernels, ChromaFiltersFollowVideoChroma)
+{
+	const uint8_t c[3] = { 0, 100, 200 };
+	uint8_t out[6];
+	kernels::forceScalar(true);
+	kernels::upsampleH(c, out, 6, true);
+	/* Cosited: samples at even pixels, rounded averages between. */
+	EXPECT_EQ(std::vector<uint8_t>(out, out + 6), (std::vector<uint8_t>{ 0, 50, 100, 150, 200, 200 }));
+	kernels::upsampleH(c, out, 6, false);
+	/* Centred: 3:1 towards the nearer sample, edges kept. */
+	EXPECT_EQ(std::vector<uint8_t>(out, out + 6), (std::vector<uint8_t>{ 0, 25, 75, 125, 175, 200 }));
+	const uint8_t p[6] = { 0, 4, 8, 12, 16, 20 };
+	uint8_t half[3];
+	kernels::downsampleH(p, half, 6, false);
+	EXPECT_EQ(std::vector<uint8_t>(half, half + 3), (std::vector<uint8_t>{ 2, 10, 18 }));
+	kernels::downsampleH(p, half, 6, true);
+	/* Cosited: (3a + b + 2) >> 2 first, [1 2 1] inside, (a + 3b) last. */
+	EXPECT_EQ(std::vector<uint8_t>(half, half + 3), (std::vector<uint8_t>{ 1, 8, 15 }));
+}
+
+/* The matrices come out as videoconvert's (its debug log prints these). */
+TEST(Matrix, Bt601LimitedToRgbIsVideoconverts)
+{
+	ColorMatrix m = yuvToRgbMatrix("bt601");
+	EXPECT_EQ(m.coefficients[0], (std::array<int, 4>{ 298, 0, 409, -57068 }));
+	EXPECT_EQ(m.coefficients[1], (std::array<int, 4>{ 298, -100, -208, 34707 }));
+	EXPECT_EQ(m.coefficients[2], (std::array<int, 4>{ 298, 516, 0, -70870 }));
+}
+
+TEST(Matrix, UnknownYuvMatrixIsRefused)
+{
+	GstVideoInfo in, out;
+	gst_video_info_set_format(&in, GST_VIDEO_FORMAT_I420, 16, 16);
+	gst_video_info_set_format(&out, GST_VIDEO_FORMAT_BGRx, 16, 16);
+	in.colorimetry.matrix = GST_VIDEO_COLOR_MATRIX_UNKNOWN;
+	ColorMatrix m;
+	std::string error;
+	EXPECT_FALSE(computeMatrix(in, out, m, error));
+	EXPECT_NE(error.find("unknown"), std::string::npos);
+}
+
+} /* namespace */
