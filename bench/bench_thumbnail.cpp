@@ -5,19 +5,21 @@
  * way of doing the same job, a tee branch that drops to one frame a second
  * and scales and encodes it:
  *
- *   MAIN ! fakesink
- *   MAIN ! zcthumbnail interval=1s width=320 height=240 ! fakesink
+ *   MAIN ! queue ! fakesink
+ *   MAIN ! zcthumbnail interval=1s width=320 height=240 ! queue ! fakesink
  *   MAIN ! tee ! queue ! fakesink
  *          t. ! queue leaky=downstream max-size-buffers=2 ! videorate drop-only=true
  *             ! video/x-raw,framerate=1/1 ! videoscale ! video/x-raw,width=320,height=180
  *             ! jpegenc quality=85 ! multifilesink
  *
- * The branch's queue is leaky, so it never holds the main path up (as
- * zcthumbnail never waits for its encoder), and both write 320x180 JPEG
- * files at quality 85 for a 1080p stream. MAIN is the decoding front of the
- * README's job on a 1080p MJPEG clip in memory; kMain is the one place to
- * extend it (with zcconvert once it lands). The subjects alternate within
- * every repetition, on the same buffers; each reports its best repetition.
+ * Every main path ends in the same queue ! fakesink, so that the tee's queue
+ * (its own thread) is no advantage of its own. The branch's queue is leaky,
+ * so it never holds the main path up (as zcthumbnail never waits for its
+ * encoder), and both write 320x180 JPEG
+ * files at quality 85 for a 1080p stream. MAIN is the README's job before
+ * its thumbnailer (zcjpegdec ! zcconvert to BGRx) on a 1080p MJPEG clip in
+ * memory. The subjects alternate within every repetition, on the same
+ * buffers; each reports its best repetition.
  */
 #include <algorithm>
 #include <map>
@@ -41,7 +43,11 @@ double best(const std::vector<double> &values)
 }
 
 /* The main path thumbnails are taken from. */
-const std::string kMain = "zcjpegdec n-threads=2";
+/* The size is pinned: through a tee the thumbnail branch's 320x180 would
+ * otherwise be negotiated for the whole path, zcconvert scaling the main
+ * stream down to it. */
+const std::string kMain =
+	"zcjpegdec n-threads=2 ! zcconvert ! video/x-raw,format=BGRx,width=1920,height=1080";
 
 void removeFiles(const std::string &directory)
 {
@@ -61,7 +67,7 @@ void removeFiles(const std::string &directory)
 int main(int argc, char **argv)
 {
 	gst_init(&argc, &argv);
-	for (const char *element : { "zcjpegdec", "zcthumbnail", "videorate", "videoscale", "jpegenc",
+	for (const char *element : { "zcjpegdec", "zcconvert", "zcthumbnail", "videorate", "videoscale", "jpegenc",
 				     "multifilesink", "tee", "queue" })
 		bench::requireElement(element);
 
@@ -79,9 +85,10 @@ int main(int argc, char **argv)
 		      &clip);
 
 	const std::vector<std::pair<std::string, std::string>> subjects = {
-		{ "no thumbnails", kMain },
+		{ "no thumbnails", kMain + " ! queue ! fakesink name=sink sync=false" },
 		{ "zcthumbnail", kMain + " ! zcthumbnail interval=1000000000 width=320 height=240 "
-					 "quality=85 location=" + dir + "/zc-%05d.jpg" },
+					 "quality=85 location=" + dir + "/zc-%05d.jpg ! queue ! "
+					 "fakesink name=sink sync=false" },
 		{ "tee ! videoscale ! jpegenc",
 		  kMain + " ! tee name=t ! queue ! fakesink name=sink sync=false "
 			  "t. ! queue leaky=downstream max-size-buffers=2 ! videorate drop-only=true ! "
