@@ -20,7 +20,6 @@
 #include "zcbandrunner.h"
 #include "zcconvert-converter.h"
 #include "zcconvert-image.h"
-#include "zcoutputpool.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_zcconvert_debug);
 #define GST_CAT_DEFAULT gst_zcconvert_debug
@@ -57,11 +56,6 @@ GstCaps *templateCaps()
 		";" GST_VIDEO_CAPS_MAKE(ZCCONVERT_FORMATS));
 }
 
-bool hasDmabufFeature(GstCaps *caps, guint index = 0)
-{
-	GstCapsFeatures *features = gst_caps_get_features(caps, index);
-	return features && gst_caps_features_contains(features, GST_CAPS_FEATURE_MEMORY_DMABUF);
-}
 
 } /* namespace */
 
@@ -103,7 +97,7 @@ GstCaps *transformCaps(GstBaseTransform *trans, GstPadDirection direction, GstCa
 	GstZcconvert *self = GST_ZCCONVERT(trans);
 	/* Towards the source pad memory:DMABuf is offered only when the
 	 * memory zcconvert writes into is dma-buf; the sink pad takes both. */
-	bool offerDmabuf = direction == GST_PAD_SRC || zcbuf::backendGivesDmabuf(backendOf(self));
+	bool offerDmabuf = direction == GST_PAD_SRC || gst_zcbuf_backend_gives_dmabuf(backendOf(self).c_str());
 
 	GstCaps *result = gst_caps_new_empty();
 	for (guint i = 0; i < gst_caps_get_size(caps); i++) {
@@ -117,7 +111,7 @@ GstCaps *transformCaps(GstBaseTransform *trans, GstPadDirection direction, GstCa
 					  G_MAXINT, G_MAXINT, 1, nullptr);
 		GstCaps *formats = templateCaps();
 		for (guint j = 0; j < gst_caps_get_size(formats); j++) {
-			bool dmabuf = hasDmabufFeature(formats, j);
+			bool dmabuf = gst_zcbuf_caps_has_dmabuf_feature(formats, j);
 			if (dmabuf && !offerDmabuf)
 				continue;
 			GstStructure *t = gst_structure_copy(s);
@@ -243,7 +237,7 @@ gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstC
 		return FALSE;
 	}
 	state->converter = std::move(converter);
-	state->outputDmabuf = hasDmabufFeature(outcaps);
+	state->outputDmabuf = gst_zcbuf_caps_has_dmabuf_feature(outcaps, 0);
 	gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), nothing);
 	GST_INFO_OBJECT(self, "%s: %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
 			nothing ? "passthrough" : work.c_str(), incaps, outcaps);
@@ -253,8 +247,9 @@ gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstC
 gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 {
 	GstZcconvert *self = GST_ZCCONVERT(trans);
-	return zcbuf::chooseOutputPool(GST_ELEMENT(self), gst_zcconvert_debug, query, backendOf(self),
-				       self->state->outputDmabuf);
+	std::string backend = backendOf(self);
+	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0 };
+	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
 }
 
 gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQuery *query)
@@ -271,7 +266,7 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQu
 		if (gst_query_get_n_allocation_pools(query) > 0)
 			return TRUE;
 	}
-	if (caps && hasDmabufFeature(caps) && !zcbuf::backendGivesDmabuf(backend)) {
+	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_gives_dmabuf(backend.c_str())) {
 		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
 		return TRUE;
 	}

@@ -41,6 +41,8 @@ constexpr J_DCT_METHOD kDefaultDctMethod = JDCT_IFAST;
 /* A few damaged camera frames are dropped; a stream of nothing but bad data
  * ends in an error instead of silence. */
 constexpr gint kDefaultMaxErrors = 10;
+/* The row pitch libjpeg writes whole blocks into (DCTSIZE * 2). */
+constexpr guint kBlockRowAlignment = 16;
 
 enum {
 	PROP_0,
@@ -611,127 +613,19 @@ gboolean flush(GstVideoDecoder *dec)
 	return TRUE;
 }
 
-/* Whether a downstream pool gives memory that can be passed on without a
- * copy: our own pool, or a pool whose allocator makes fd (or dma-buf)
- * memory. */
-bool poolIsZeroCopy(GstBufferPool *pool)
-{
-	if (GST_IS_ZCBUF_BUFFER_POOL(pool))
-		return true;
-	GstStructure *config = gst_buffer_pool_get_config(pool);
-	GstAllocator *allocator = nullptr;
-	gst_buffer_pool_config_get_allocator(config, &allocator, nullptr);
-	bool fd = allocator && GST_IS_FD_ALLOCATOR(allocator);
-	gst_structure_free(config);
-	return fd;
-}
-
-/*
- * For a zcbuf pool whose buffers carry the layout in GstVideoMeta: rows
- * padded to 16 bytes hold libjpeg's whole blocks, so that it writes
- * straight into the planes; downstream's own padding and stride-align
- * requests are merged in.
- */
-void padStrides(GstStructure *config, GstQuery *query)
-{
-	GstVideoAlignment alignment;
-	gst_video_alignment_reset(&alignment);
-	for (guint &mask : alignment.stride_align)
-		mask = 15;
-	gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT);
-	gst_buffer_pool_config_set_video_alignment(config, &alignment);
-	gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query);
-}
-
 gboolean decideAllocation(GstVideoDecoder *dec, GstQuery *query)
 {
 	GstZcJpegDec *self = GST_ZC_JPEG_DEC(dec);
 	DecoderState *state = self->state;
-
 	GstCaps *caps = nullptr;
 	gst_query_parse_allocation(query, &caps, nullptr);
-	GstVideoInfo info;
-	if (!caps || !gst_video_info_from_caps(&info, caps)) {
-		GST_ERROR_OBJECT(self, "allocation query without video caps");
-		return FALSE;
-	}
-	bool videoMeta = gst_query_find_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr);
-
-	GstBufferPool *pool = nullptr;
-	guint size = 0, min = 0, max = 0;
-	bool hadPool = gst_query_get_n_allocation_pools(query) > 0;
-	if (hadPool)
-		gst_query_parse_nth_allocation_pool(query, 0, &pool, &size, &min, &max);
-	/* In flight on the workers, plus the one being pushed. */
-	guint ours = state->threads + 1;
-
-	if (pool && poolIsZeroCopy(pool)) {
-		GstStructure *config = gst_buffer_pool_get_config(pool);
-		size = MAX(size, static_cast<guint>(GST_VIDEO_INFO_SIZE(&info)));
-		min += ours;
-		max = max ? MAX(max, min) : 0;
-		gst_buffer_pool_config_set_params(config, caps, size, min, max);
-		if (videoMeta && GST_IS_ZCBUF_BUFFER_POOL(pool))
-			padStrides(config, query);
-		else if (videoMeta)
-			gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
-		if (!gst_buffer_pool_set_config(pool, config)) {
-			config = gst_buffer_pool_get_config(pool);
-			if (!gst_buffer_pool_config_validate_params(config, caps, size, min, max)) {
-				GST_INFO_OBJECT(self, "downstream pool %" GST_PTR_FORMAT
-						" refuses our configuration", pool);
-				gst_clear_object(&pool);
-			} else if (!gst_buffer_pool_set_config(pool, config)) {
-				gst_clear_object(&pool);
-			}
-			if (!pool)
-				gst_structure_free(config);
-		}
-		if (pool)
-			GST_DEBUG_OBJECT(self, "decoding into downstream pool %" GST_PTR_FORMAT, pool);
-	} else if (pool) {
-		GST_DEBUG_OBJECT(self, "downstream pool %" GST_PTR_FORMAT
-				 " gives neither zcbuf nor fd memory: using our own", pool);
-		gst_clear_object(&pool);
-	}
-
-	if (!pool) {
-		pool = gst_zcbuf_buffer_pool_new(state->backend.empty() ? nullptr
-									: state->backend.c_str());
-		GstStructure *config = gst_buffer_pool_get_config(pool);
-		min += ours;
-		max = 0;
-		gst_buffer_pool_config_set_params(config, caps, GST_VIDEO_INFO_SIZE(&info), min,
-						  max);
-		if (videoMeta)
-			padStrides(config, query);
-		if (!gst_buffer_pool_set_config(pool, config)) {
-			GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-					  ("Cannot configure a zcbuf buffer pool."),
-					  ("%" GST_PTR_FORMAT ", backend '%s'", caps,
-					   state->backend.c_str()));
-			gst_object_unref(pool);
-			return FALSE;
-		}
-		config = gst_buffer_pool_get_config(pool);
-		gst_buffer_pool_config_get_params(config, nullptr, &size, nullptr, nullptr);
-		gst_structure_free(config);
-		GST_DEBUG_OBJECT(self, "decoding into our zcbuf pool, %u bytes a buffer%s", size,
-				 videoMeta ? ", strides padded" : "");
-	}
-
-	if (hadPool)
-		gst_query_set_nth_allocation_pool(query, 0, pool, size, min, max);
-	else
-		gst_query_add_allocation_pool(query, pool, size, min, max);
-	/* Buffers outside the pool (none are made today) come from the same
-	 * backend. */
-	if (gst_query_get_n_allocation_params(query) > 0)
-		gst_query_set_nth_allocation_param(query, 0, state->allocator, nullptr);
-	else
-		gst_query_add_allocation_param(query, state->allocator, nullptr);
-	gst_object_unref(pool);
-	return TRUE;
+	/* Frames in flight on the workers, plus the one being pushed. Rows
+	 * padded to 16 bytes hold libjpeg's whole blocks, so that it writes
+	 * straight into the planes. */
+	GstZcbufOutputParams params = { state->backend.c_str(),
+					gst_zcbuf_caps_has_dmabuf_feature(caps, 0),
+					state->threads + 1, kBlockRowAlignment };
+	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
 }
 
 /* GObject */

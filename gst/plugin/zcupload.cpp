@@ -32,7 +32,6 @@
 #include <string>
 #include <utility>
 
-#include "zcoutputpool.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_zcupload_debug);
 #define GST_CAT_DEFAULT gst_zcupload_debug
@@ -67,11 +66,6 @@ GstCaps *templateCaps()
 	return gst_caps_from_string("video/x-raw(" GST_CAPS_FEATURE_MEMORY_DMABUF "); video/x-raw");
 }
 
-bool hasDmabufFeature(GstCaps *caps, guint index = 0)
-{
-	GstCapsFeatures *features = gst_caps_get_features(caps, index);
-	return features && gst_caps_features_contains(features, GST_CAPS_FEATURE_MEMORY_DMABUF);
-}
 
 } /* namespace */
 
@@ -97,13 +91,13 @@ GstCaps *transformCaps(GstBaseTransform *trans, GstPadDirection direction, GstCa
 		       GstCaps *filter)
 {
 	GstZcupload *self = GST_ZCUPLOAD(trans);
-	bool backendDmabuf = zcbuf::backendGivesDmabuf(backendOf(self));
+	bool backendDmabuf = gst_zcbuf_backend_gives_dmabuf(backendOf(self).c_str());
 	GstCaps *result = gst_caps_new_empty();
 	for (guint i = 0; i < gst_caps_get_size(caps); i++) {
 		const GstStructure *s = gst_caps_get_structure(caps, i);
 		/* Output memory is dma-buf when the input is or when the copies
 		 * and the proposed pool are; the input may be anything. */
-		bool dmabuf = direction == GST_PAD_SRC || hasDmabufFeature(caps, i) || backendDmabuf;
+		bool dmabuf = direction == GST_PAD_SRC || gst_zcbuf_caps_has_dmabuf_feature(caps, i) || backendDmabuf;
 		if (dmabuf)
 			gst_caps_append_structure_full(
 				result, gst_structure_copy(s),
@@ -129,7 +123,7 @@ gboolean setCaps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *outcaps)
 				  ("caps %" GST_PTR_FORMAT " are not raw video", incaps));
 		return FALSE;
 	}
-	self->state->outputDmabuf = hasDmabufFeature(outcaps);
+	self->state->outputDmabuf = gst_zcbuf_caps_has_dmabuf_feature(outcaps, 0);
 	GST_INFO_OBJECT(self, "%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, incaps, outcaps);
 	return TRUE;
 }
@@ -140,7 +134,7 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *, GstQuery *query)
 	GstCaps *caps = nullptr;
 	gst_query_parse_allocation(query, &caps, nullptr);
 	std::string backend = backendOf(self);
-	if (caps && hasDmabufFeature(caps) && !zcbuf::backendGivesDmabuf(backend)) {
+	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_gives_dmabuf(backend.c_str())) {
 		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
 		return TRUE;
 	}
@@ -152,8 +146,9 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *, GstQuery *query)
 gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 {
 	GstZcupload *self = GST_ZCUPLOAD(trans);
-	return zcbuf::chooseOutputPool(GST_ELEMENT(self), gst_zcupload_debug, query, backendOf(self),
-				       self->state->outputDmabuf);
+	std::string backend = backendOf(self);
+	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0 };
+	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
 }
 
 /* The zcbuf memory for one upstream fd memory: the cached import when it

@@ -139,7 +139,11 @@ TEST_P(ZeroCopyPipelines, JpegencIntoTheZcbufChain)
 {
 	TracerReport r = run(source() + " ! jpegenc ! zcjpegdec name=decode" + zcbufChain(dir_));
 	expectZeroCopyFrom(r, { "decode", "convert", "format", "thumbnail" });
-	EXPECT_EQ(thumbnails(), (frames() + 9) / 10);
+	/* One is due every 10 frames; zcthumbnail skips a due frame rather than
+	 * wait while its worker still encodes the last one, which a loaded
+	 * machine makes happen. */
+	EXPECT_GE(thumbnails(), 1);
+	EXPECT_LE(thumbnails(), (frames() + 9) / 10);
 }
 
 TEST_P(ZeroCopyPipelines, AfterJpegparse)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "zcoutputpool.h"
+#include <gst/zcbuf/gstzcbufoutput.h>
+
+#include <string>
 
 #include <gst/allocators/allocators.h>
 #include <gst/video/video.h>
@@ -7,26 +9,31 @@
 
 #include <zcbuf/backend.h>
 
+GST_DEBUG_CATEGORY_STATIC(gst_zcbuf_output_debug);
+#define GST_CAT_DEFAULT gst_zcbuf_output_debug
 GST_DEBUG_CATEGORY_STATIC(CAT_PERFORMANCE);
-
-namespace zcbuf {
 
 namespace {
 
-GstDebugCategory *performance()
+void init()
 {
 	static gsize once = 0;
 	if (g_once_init_enter(&once)) {
+		GST_DEBUG_CATEGORY_INIT(gst_zcbuf_output_debug, "zcbufoutput", 0,
+					"zcbuf elements choosing the pool they write into");
 		GST_DEBUG_CATEGORY_GET(CAT_PERFORMANCE, "GST_PERFORMANCE");
 		g_once_init_leave(&once, 1);
 	}
+}
+
+GstDebugCategory *performance()
+{
 	return CAT_PERFORMANCE;
 }
 
 /* Whether a downstream pool's buffers are fd (dma-buf) memory: its config's
  * allocator says so, or, when it names none, one buffer is asked for. */
-bool givesFdMemory(GstElement *element, GstDebugCategory *category, GstBufferPool *pool,
-		   bool dmabuf)
+bool givesFdMemory(GstElement *element, GstBufferPool *pool, bool dmabuf)
 {
 	GstStructure *config = gst_buffer_pool_get_config(pool);
 	GstAllocator *allocator = nullptr;
@@ -45,7 +52,7 @@ bool givesFdMemory(GstElement *element, GstDebugCategory *category, GstBufferPoo
 		gst_buffer_unref(buffer);
 	}
 	gst_buffer_pool_set_active(pool, FALSE);
-	GST_CAT_DEBUG_OBJECT(category, element, "downstream pool %" GST_PTR_FORMAT " gives %s memory",
+	GST_CAT_DEBUG_OBJECT(GST_CAT_DEFAULT, element, "downstream pool %" GST_PTR_FORMAT " gives %s memory",
 			     pool, fd ? "fd" : "other");
 	return fd;
 }
@@ -59,39 +66,65 @@ bool zcbufPoolIsDmabuf(GstBufferPool *pool)
 	return dmabuf;
 }
 
+/* Adds the element's own needs to a pool config. */
+void addNeeds(GstElement *element, GstStructure *config, GstQuery *query, bool zcbufPool,
+	      const GstZcbufOutputParams *params)
+{
+	bool videoMeta = gst_query_find_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr);
+	if (videoMeta)
+		gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+	if (zcbufPool && videoMeta && params->stride_alignment)
+		gst_zcbuf_buffer_pool_config_add_constraints(config, GST_ELEMENT_NAME(element), 0,
+							     params->stride_alignment, FALSE,
+							     nullptr);
+}
+
 } /* namespace */
 
-bool backendGivesDmabuf(const std::string &backend)
+gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend)
 {
-	Result<std::shared_ptr<Backend>> opened =
-		backend.empty() ? defaultBackend() : openBackend(backend);
+	zcbuf::Result<std::shared_ptr<zcbuf::Backend>> opened =
+		backend && *backend ? zcbuf::openBackend(backend) : zcbuf::defaultBackend();
 	return opened && opened.value()->capabilities().dmabuf;
 }
 
-bool chooseOutputPool(GstElement *element, GstDebugCategory *category, GstQuery *query,
-		      const std::string &backend, bool dmabuf)
+gboolean gst_zcbuf_caps_has_dmabuf_feature(GstCaps *caps, guint index)
 {
+	GstCapsFeatures *features = caps ? gst_caps_get_features(caps, index) : nullptr;
+	return features && gst_caps_features_contains(features, GST_CAPS_FEATURE_MEMORY_DMABUF);
+}
+
+gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
+				     const GstZcbufOutputParams *params)
+{
+	init();
+	const std::string backend = params->backend ? params->backend : "";
+	const bool dmabuf = params->dmabuf;
+
 	GstCaps *caps = nullptr;
 	gst_query_parse_allocation(query, &caps, nullptr);
 	GstVideoInfo info;
 	if (!caps || !gst_video_info_from_caps(&info, caps)) {
 		GST_ELEMENT_ERROR(element, CORE, NEGOTIATION, (nullptr),
 				  ("allocation query without video caps"));
-		return false;
+		return FALSE;
 	}
 
 	GstBufferPool *pool = nullptr;
 	guint size = static_cast<guint>(GST_VIDEO_INFO_SIZE(&info)), min = 0, max = 0;
-	if (gst_query_get_n_allocation_pools(query) > 0)
+	bool hadPool = gst_query_get_n_allocation_pools(query) > 0;
+	if (hadPool)
 		gst_query_parse_nth_allocation_pool(query, 0, &pool, &size, &min, &max);
 	size = MAX(size, static_cast<guint>(GST_VIDEO_INFO_SIZE(&info)));
+	min += params->extra_buffers;
+	if (max)
+		max = MAX(max, min);
 
 	if (pool) {
 		bool zcbufPool = GST_IS_ZCBUF_BUFFER_POOL(pool);
 		GstStructure *config = gst_buffer_pool_get_config(pool);
 		gst_buffer_pool_config_set_params(config, caps, size, min, max);
-		if (gst_query_find_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr))
-			gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+		addNeeds(element, config, query, zcbufPool, params);
 		bool configured = gst_buffer_pool_set_config(pool, config);
 		if (!configured) {
 			/* A pool may adjust the config and refuse it once. */
@@ -103,7 +136,7 @@ bool chooseOutputPool(GstElement *element, GstDebugCategory *category, GstQuery 
 		}
 		bool usable = configured &&
 			      (zcbufPool ? !dmabuf || zcbufPoolIsDmabuf(pool)
-					 : givesFdMemory(element, category, pool, dmabuf));
+					 : givesFdMemory(element, pool, dmabuf));
 		if (!usable) {
 			GST_CAT_INFO_OBJECT(performance(), element,
 					    "downstream pool %" GST_PTR_FORMAT
@@ -111,7 +144,7 @@ bool chooseOutputPool(GstElement *element, GstDebugCategory *category, GstQuery 
 					    pool, dmabuf ? "dma-buf" : "fd");
 			gst_clear_object(&pool);
 		} else {
-			GST_CAT_INFO_OBJECT(category, element,
+			GST_CAT_INFO_OBJECT(GST_CAT_DEFAULT, element,
 					    "writing into downstream's pool %" GST_PTR_FORMAT, pool);
 		}
 	}
@@ -122,6 +155,7 @@ bool chooseOutputPool(GstElement *element, GstDebugCategory *category, GstQuery 
 		min = MAX(min, 2u);
 		gst_buffer_pool_config_set_params(config, caps, size, min, max);
 		gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query);
+		addNeeds(element, config, query, true, params);
 		if (!gst_buffer_pool_set_config(pool, config)) {
 			GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
 					  ("Cannot allocate from zcbuf backend '%s'",
@@ -130,27 +164,38 @@ bool chooseOutputPool(GstElement *element, GstDebugCategory *category, GstQuery 
 					   " (see the zcbufpool debug category)",
 					   caps));
 			gst_object_unref(pool);
-			return false;
+			return FALSE;
 		}
 		if (dmabuf && !zcbufPoolIsDmabuf(pool)) {
 			GST_ELEMENT_ERROR(element, CORE, NEGOTIATION,
 					  ("memory:DMABuf output, but the zcbuf backend gives no dma-bufs"),
 					  ("backend '%s'", backend.c_str()));
 			gst_object_unref(pool);
-			return false;
+			return FALSE;
 		}
 		config = gst_buffer_pool_get_config(pool);
 		gst_buffer_pool_config_get_params(config, nullptr, &size, nullptr, nullptr);
 		gst_structure_free(config);
-		GST_CAT_INFO_OBJECT(category, element, "writing into a zcbuf pool of its own");
+		GST_CAT_INFO_OBJECT(GST_CAT_DEFAULT, element, "writing into a zcbuf pool of its own");
 	}
 
-	if (gst_query_get_n_allocation_pools(query) > 0)
+	if (hadPool)
 		gst_query_set_nth_allocation_pool(query, 0, pool, size, min, max);
 	else
 		gst_query_add_allocation_pool(query, pool, size, min, max);
-	gst_object_unref(pool);
-	return true;
-}
 
-} /* namespace zcbuf */
+	/* Memory made outside the pool comes from the same allocator. */
+	GstStructure *config = gst_buffer_pool_get_config(pool);
+	GstAllocator *allocator = nullptr;
+	GstAllocationParams allocationParams;
+	gst_buffer_pool_config_get_allocator(config, &allocator, &allocationParams);
+	if (allocator) {
+		if (gst_query_get_n_allocation_params(query) > 0)
+			gst_query_set_nth_allocation_param(query, 0, allocator, &allocationParams);
+		else
+			gst_query_add_allocation_param(query, allocator, &allocationParams);
+	}
+	gst_structure_free(config);
+	gst_object_unref(pool);
+	return TRUE;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What an element that produces frames writes them into, decided once for
+ * every zcbuf element (decide_allocation): downstream's pool when it is a
+ * zcbuf pool or hands out fd memory (dma-buf memory when the output caps say
+ * memory:DMABuf), else a zcbuf pool of the element's backend laid out as
+ * downstream's padding and stride-align requests ask.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	/* The element's backend property: a spec, or NULL/"" for the default. */
+	const gchar *backend;
+	/* The negotiated output caps carry memory:DMABuf: the memory must be
+	 * dma-buf memory. */
+	gboolean dmabuf;
+	/* Buffers the element holds at once (frames in flight on its worker
+	 * threads), added to downstream's minimum. */
+	guint extra_buffers;
+	/* Row pitch alignment the element writes with, 0 or a power of two.
+	 * Applied to zcbuf pools, and only when downstream takes GstVideoMeta
+	 * (otherwise it expects the default layout). */
+	guint stride_alignment;
+} GstZcbufOutputParams;
+
+/**
+ * gst_zcbuf_decide_allocation:
+ * @element: the element deciding, for errors and logs
+ * @query: its answered ALLOCATION query
+ * @params: what the element needs
+ *
+ * Puts the chosen pool first in @query, configured for the query's caps,
+ * and the pool's allocator first in its allocation params. A downstream
+ * pool that gives neither zcbuf nor fd memory is passed over (logged in
+ * GST_PERFORMANCE).
+ *
+ * Returns: %FALSE after posting an element error (no video caps, a missing
+ *   backend, memory:DMABuf output from a backend without dma-bufs).
+ */
+gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
+				     const GstZcbufOutputParams *params);
+
+/* Whether the backend spec (NULL or "" for the default) gives dma-bufs. */
+gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend);
+
+/* Whether structure @index of @caps has the memory:DMABuf feature. */
+gboolean gst_zcbuf_caps_has_dmabuf_feature(GstCaps *caps, guint index);
+
+G_END_DECLS
