@@ -176,8 +176,17 @@ GstMemory *importMemory(GstZcupload *self, GstBuffer *buffer, guint index)
 	gst_memory_resize(imported, static_cast<gssize>(memory->offset), memory->size);
 	if (GST_MEMORY_IS_READONLY(memory))
 		GST_MINI_OBJECT_FLAG_SET(imported, GST_MEMORY_FLAG_READONLY);
+	/* The cache holds the import with an exclusive lock of its own, so it
+	 * always counts as shared: a writer downstream gets a copy (recorded
+	 * for the tracer) instead of writing into bytes upstream may still
+	 * read through its own buffer. */
+	gst_memory_lock(imported, GST_LOCK_FLAG_EXCLUSIVE);
 	gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(memory), importQuark(), gst_memory_ref(imported),
-				  reinterpret_cast<GDestroyNotify>(gst_memory_unref));
+				  [](gpointer cachedImport) {
+					  GstMemory *m = static_cast<GstMemory *>(cachedImport);
+					  gst_memory_unlock(m, GST_LOCK_FLAG_EXCLUSIVE);
+					  gst_memory_unref(m);
+				  });
 	GST_DEBUG_OBJECT(self, "imported fd %d (+%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT " bytes) as %s",
 			 fd, memory->offset, memory->size,
 			 gst_is_dmabuf_memory(imported) ? "dma-buf" : "fd memory");

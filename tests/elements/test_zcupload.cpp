@@ -262,19 +262,26 @@ TEST_F(Zcupload, ForeignFdMemoryIsWrappedWithoutACopy)
 	 * its pool cannot recycle the memory under a reader. */
 	EXPECT_FALSE(released);
 
-	/* Write through the wrapped memory, read through the original fd. */
+	/* The fd the upstream allocator used goes away; the data stays. */
+	Result<UniqueFD> upstreamFile = UniqueFD::duplicate(memfd.get());
+	ASSERT_TRUE(upstreamFile.ok());
+	memfd.reset();
 	GstMapInfo map;
+	ASSERT_TRUE(gst_buffer_map(output, &map, GST_MAP_READ));
+	EXPECT_EQ(map.data[0], 0x42);
+	gst_buffer_unmap(output, &map);
+
+	/* The bytes are still upstream's, which holds the buffer and may read
+	 * it: a writer downstream gets a copy, counted, and upstream's bytes
+	 * stay as they were. */
 	ASSERT_TRUE(gst_buffer_map(output, &map, GST_MAP_WRITE));
 	map.data[100] = 0x99;
 	gst_buffer_unmap(output, &map);
 	guint8 byte = 0;
-	ASSERT_EQ(pread(memfd.get(), &byte, 1, 100), 1);
-	EXPECT_EQ(byte, 0x99);
-
-	/* The fd the upstream allocator used goes away; the data stays. */
-	memfd.reset();
+	ASSERT_EQ(pread(upstreamFile->get(), &byte, 1, 100), 1);
+	EXPECT_EQ(byte, 0x42) << "a downstream writer wrote into upstream's memory";
+	EXPECT_EQ(upload.copies.copies, 1);
 	ASSERT_TRUE(gst_buffer_map(output, &map, GST_MAP_READ));
-	EXPECT_EQ(map.data[0], 0x42);
 	EXPECT_EQ(map.data[100], 0x99);
 	gst_buffer_unmap(output, &map);
 	gst_buffer_unref(output);
