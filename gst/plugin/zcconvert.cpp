@@ -13,6 +13,7 @@
 
 #include <gst/video/video.h>
 #include <gst/zcbuf/gstzcbuf.h>
+#include <gst/zcbuf/gstzcbufcopy.h>
 
 #include <string>
 #include <utility>
@@ -46,6 +47,10 @@ struct State {
 	zcconvert::Converter converter;
 	zcbuf::BandRunner runner;
 	bool outputDmabuf = false;
+	/* Same format and size, but memory:DMABuf promised downstream for
+	 * input that did not promise it: dma-buf memory goes on as it is,
+	 * anything else is copied into the output pool. */
+	bool ensureDmabuf = false;
 	guint64 frames = 0;
 };
 
@@ -238,6 +243,11 @@ gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstC
 	}
 	state->converter = std::move(converter);
 	state->outputDmabuf = gst_zcbuf_caps_has_dmabuf_feature(outcaps, 0);
+	/* Caps that differ only in their memory feature are no passthrough
+	 * when the output promises dma-bufs the input did not. */
+	state->ensureDmabuf = nothing && state->outputDmabuf &&
+			      !gst_zcbuf_caps_has_dmabuf_feature(incaps, 0);
+	nothing = nothing && !state->ensureDmabuf;
 	gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), nothing);
 	GST_INFO_OBJECT(self, "%s: %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
 			nothing ? "passthrough" : work.c_str(), incaps, outcaps);
@@ -301,13 +311,19 @@ GstFlowReturn transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *ou
 	GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
 
 	if (gst_buffer_get_size(inbuf) == 0) {
-		/* Not a frame (a gap): say so downstream and drop it. */
+		/* Not a frame (a gap): say so downstream, when it has a time,
+		 * and drop it. */
 		GST_DEBUG_OBJECT(self, "empty buffer at %" GST_TIME_FORMAT ": a gap",
 				 GST_TIME_ARGS(GST_BUFFER_PTS(inbuf)));
-		gst_pad_push_event(GST_BASE_TRANSFORM_SRC_PAD(trans),
-				   gst_event_new_gap(GST_BUFFER_PTS(inbuf),
-						     GST_BUFFER_DURATION(inbuf)));
+		if (GST_BUFFER_PTS_IS_VALID(inbuf))
+			gst_pad_push_event(GST_BASE_TRANSFORM_SRC_PAD(trans),
+					   gst_event_new_gap(GST_BUFFER_PTS(inbuf),
+							     GST_BUFFER_DURATION(inbuf)));
 		return GST_BASE_TRANSFORM_FLOW_DROPPED;
+	}
+	if (outbuf == inbuf) {
+		/* prepareOutputBuffer() forwarded dma-buf memory as it is. */
+		return GST_FLOW_OK;
 	}
 
 	GstVideoFrame in, out;
@@ -328,10 +344,46 @@ GstFlowReturn transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *ou
 		return GST_FLOW_ERROR;
 	}
 
-	GstFlowReturn ret = transformFrame(filter, &in, &out);
+	GstFlowReturn ret = GST_FLOW_OK;
+	if (self->state->ensureDmabuf) {
+		gsize bytes = GST_VIDEO_INFO_SIZE(&filter->in_info);
+		GST_CAT_INFO_OBJECT(CAT_PERFORMANCE, self,
+				    "copying a frame that is not in dma-buf memory into memory:DMABuf "
+				    "output (%" G_GSIZE_FORMAT " bytes)",
+				    bytes);
+		if (gst_video_frame_copy(&out, &in))
+			gst_zcbuf_record_copy(GST_OBJECT(self), bytes,
+					      "input not in dma-buf memory, output memory:DMABuf");
+		else
+			ret = GST_FLOW_ERROR;
+	} else {
+		ret = transformFrame(filter, &in, &out);
+	}
 	gst_video_frame_unmap(&out);
 	gst_video_frame_unmap(&in);
+	if (ret == GST_FLOW_ERROR)
+		GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot copy the frame"),
+				  ("gst_video_frame_copy failed"));
 	return ret;
+}
+
+/* For memory:DMABuf output of unconverted frames: frames already in dma-buf
+ * memory go on as they are (outbuf == inbuf); others get a buffer of the
+ * output pool and are copied in transform(). */
+GstFlowReturn prepareOutputBuffer(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer **outbuf)
+{
+	GstZcconvert *self = GST_ZCCONVERT(trans);
+	if (self->state->ensureDmabuf && gst_buffer_n_memory(inbuf) > 0) {
+		bool allDmabuf = true;
+		for (guint i = 0; i < gst_buffer_n_memory(inbuf); i++)
+			allDmabuf = allDmabuf && gst_is_dmabuf_memory(gst_buffer_peek_memory(inbuf, i));
+		if (allDmabuf) {
+			*outbuf = inbuf;
+			return GST_FLOW_OK;
+		}
+	}
+	return GST_BASE_TRANSFORM_CLASS(gst_zcconvert_parent_class)
+		->prepare_output_buffer(trans, inbuf, outbuf);
 }
 
 void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
@@ -469,6 +521,7 @@ static void gst_zcconvert_class_init(GstZcconvertClass *klass)
 	transClass->propose_allocation = proposeAllocation;
 	transClass->decide_allocation = decideAllocation;
 	transClass->transform = transform;
+	transClass->prepare_output_buffer = prepareOutputBuffer;
 	transClass->stop = stop;
 	filterClass->set_info = setInfo;
 	/* Also tells GstVideoFilter that zcconvert is not in-place. */

@@ -10,6 +10,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <gst/zcbuf/gstzcbufcopy.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -466,6 +467,22 @@ TEST_F(Zcconvert, ZeroSizeBufferBecomesAGap)
 	gst_harness_teardown(h);
 }
 
+/* An empty buffer without a time: dropped, no GAP (it would have no time),
+ * no critical. */
+TEST_F(Zcconvert, ZeroSizeBufferWithoutTimeIsDropped)
+{
+	GstHarness *h = gst_harness_new("zcconvert");
+	gst_harness_set_src_caps_str(h, test::videoCaps("NV12", 32, 24).c_str());
+	gst_harness_set_sink_caps_str(h, test::videoCaps("BGRx", 32, 24).c_str());
+	EXPECT_EQ(gst_harness_push(h, gst_buffer_new()), GST_FLOW_OK);
+	EXPECT_EQ(gst_harness_try_pull(h), nullptr);
+	while (GstEvent *event = gst_harness_try_pull_event(h)) {
+		EXPECT_NE(GST_EVENT_TYPE(event), GST_EVENT_GAP);
+		gst_event_unref(event);
+	}
+	gst_harness_teardown(h);
+}
+
 /* A buffer too small for its caps is an error that says so. */
 TEST_F(Zcconvert, TruncatedFrameIsAnError)
 {
@@ -662,6 +679,63 @@ TEST_P(ZcconvertBackend, OutputMemoryAndCapsFollowTheBackend)
 	gst_element_set_state(pipeline, GST_STATE_NULL);
 	gst_object_unref(sink);
 	gst_object_unref(pipeline);
+}
+
+/* Same format and size, but downstream wants memory:DMABuf and upstream
+ * writes system memory: each frame is copied into the dma-buf pool and the
+ * copy recorded; frames upstream already wrote into dma-buf memory (the
+ * pool zcconvert proposes) go on as they are. Without a dma-buf backend the
+ * promise cannot be made at all. */
+TEST_P(ZcconvertBackend, DmabufCapsForUnconvertedFramesAreKeptOrCopied)
+{
+	for (bool systemMemory : { true, false }) {
+		std::string description =
+			"videotestsrc num-buffers=4 pattern=smpte ! "
+			"video/x-raw,format=NV12,width=64,height=48 ! " +
+			std::string(systemMemory ? "identity drop-allocation=true ! " : "") +
+			"zcconvert backend=" + GetParam() +
+			" ! video/x-raw(memory:DMABuf),format=NV12,width=64,height=48 ! "
+			"appsink name=sink sync=false";
+		GstElement *pipeline = gst_parse_launch(description.c_str(), nullptr);
+		ASSERT_NE(pipeline, nullptr);
+		GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+		guint64 copiesBefore = 0, bytes = 0;
+		gst_zcbuf_copy_get_totals(&copiesBefore, &bytes);
+		gst_element_set_state(pipeline, GST_STATE_PLAYING);
+		if (!dmabuf()) {
+			GstBus *bus = gst_element_get_bus(pipeline);
+			GstMessage *message = gst_bus_timed_pop_filtered(
+				bus, 30 * GST_SECOND,
+				static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+			ASSERT_NE(message, nullptr);
+			EXPECT_EQ(GST_MESSAGE_TYPE(message), GST_MESSAGE_ERROR)
+				<< "memory:DMABuf promised without dma-bufs";
+			gst_message_unref(message);
+			gst_object_unref(bus);
+		} else {
+			GstSample *sample =
+				gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
+			ASSERT_NE(sample, nullptr) << description;
+			GstBuffer *buffer = gst_sample_get_buffer(sample);
+			EXPECT_TRUE(gst_is_dmabuf_memory(gst_buffer_peek_memory(buffer, 0)));
+			/* The top-left pixel of SMPTE bars is white-ish grey:
+			 * the bytes arrived, copied or not. */
+			GstMapInfo map;
+			ASSERT_TRUE(gst_buffer_map(buffer, &map, GST_MAP_READ));
+			EXPECT_GT(map.data[0], 150);
+			gst_buffer_unmap(buffer, &map);
+			gst_sample_unref(sample);
+			while (GstSample *more = gst_app_sink_try_pull_sample(GST_APP_SINK(sink),
+									     10 * GST_SECOND))
+				gst_sample_unref(more);
+			guint64 copiesAfter = 0;
+			gst_zcbuf_copy_get_totals(&copiesAfter, &bytes);
+			EXPECT_EQ(copiesAfter - copiesBefore, systemMemory ? 4u : 0u) << description;
+		}
+		gst_element_set_state(pipeline, GST_STATE_NULL);
+		gst_object_unref(sink);
+		gst_object_unref(pipeline);
+	}
 }
 
 ZCBUF_INSTANTIATE_FOR_BACKENDS(ZcconvertBackend);
