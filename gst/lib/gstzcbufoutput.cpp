@@ -127,11 +127,12 @@ gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 		addNeeds(element, config, query, zcbufPool, params);
 		bool configured = gst_buffer_pool_set_config(pool, config);
 		if (!configured) {
-			/* A pool may adjust the config and refuse it once. */
+			/* A pool may adjust the config and refuse it once. The
+			 * pool takes every config it is given, accepted or not. */
 			config = gst_buffer_pool_get_config(pool);
-			configured = gst_buffer_pool_config_validate_params(config, caps, size, min, max) &&
-				     gst_buffer_pool_set_config(pool, config);
-			if (!configured)
+			if (gst_buffer_pool_config_validate_params(config, caps, size, min, max))
+				configured = gst_buffer_pool_set_config(pool, config);
+			else
 				gst_structure_free(config);
 		}
 		bool usable = configured &&

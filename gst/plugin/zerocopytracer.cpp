@@ -59,7 +59,8 @@ struct Copies {
 struct Run {
 	GstElement *top; /* never dereferenced once closed */
 	std::string name;
-	bool closed = false;
+	/* Written under the tracer's mutex, read on the push fast path. */
+	std::atomic<bool> closed{ false };
 	std::vector<LinkStats *> links;
 	std::map<GstElement *, Copies> copies;
 	Copies unattributed;
