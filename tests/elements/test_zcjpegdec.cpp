@@ -275,6 +275,30 @@ TEST_P(JpegDecTest, ThreadsKeepOrderAndTimestamps)
 	}
 }
 
+/* n-threads is really used: a frame may wait for the n-1 decoded before
+ * it, and the decoder says so in its latency (order and pixels alone would
+ * not tell threads from a serial decode). */
+TEST_P(JpegDecTest, ThreadsReportTheirLatency)
+{
+	Stream jpegs = encodeJpegs("I420", 64, 48, 1, "smpte");
+	GstCaps *caps = gst_caps_copy(jpegs.caps);
+	gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, 30, 1, nullptr);
+	for (guint threads : { 1u, 2u, 4u }) {
+		GstHarness *h = gst_harness_new_parse(
+			zcjpegdec("n-threads=" + std::to_string(threads)).c_str());
+		gst_harness_set_src_caps(h, gst_caps_ref(caps));
+		ASSERT_EQ(gst_harness_push(h, gst_buffer_ref(jpegs.buffers[0])), GST_FLOW_OK);
+		ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+		GstBuffer *out = gst_harness_pull(h);
+		ASSERT_NE(out, nullptr) << threads << " threads";
+		gst_buffer_unref(out);
+		GstClockTime expected = threads > 1 ? threads * GST_SECOND / 30 : 0;
+		EXPECT_EQ(gst_harness_query_latency(h), expected) << threads << " threads";
+		gst_harness_teardown(h);
+	}
+	gst_caps_unref(caps);
+}
+
 /* DCT scaling */
 
 TEST_P(JpegDecTest, ScaledIdctMatchesLibjpegsScaledDecode)
