@@ -46,4 +46,13 @@ protected:
 				 ::testing::ValuesIn(zcbuf::test::backendsUnderTest()),  \
 				 [](const auto &info) { return zcbuf::test::paramName(info.param); })
 
+/* Instantiates it over the dma-buf backends under test only: tests of what
+ * only dma-bufs do. On a kernel without any (this sandbox's) it has no
+ * instance; the VM suite runs it. */
+#define ZCBUF_INSTANTIATE_FOR_DMABUF_BACKENDS(Suite)                                      \
+	GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Suite);                              \
+	INSTANTIATE_TEST_SUITE_P(DmabufBackends, Suite,                                    \
+				 ::testing::ValuesIn(zcbuf::test::dmabufBackendsUnderTest()), \
+				 [](const auto &info) { return zcbuf::test::paramName(info.param); })
+
 } /* namespace zcbuf::test */
