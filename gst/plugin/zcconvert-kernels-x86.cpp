@@ -34,21 +34,18 @@ inline __m128i blend31x16(__m128i a, __m128i b)
 	return _mm_packus_epi16(_mm_srli_epi16(lo, 2), _mm_srli_epi16(hi, 2));
 }
 
-/* Splatted, centred words of blended chroma, straight from the rows: for
- * the low and high halves of 32 pixels, what unpacking
- * ((3 * a + b + 2) >> 2) ^ 0x80 with itself gives, without packing the
- * blend to bytes first. pmaddubsw forms 3 * a + b from interleaved bytes. */
-__attribute__((target("avx2"))) inline void blendSplat32(__m256i a, __m256i b, __m256i &lo,
-							 __m256i &hi)
+/* (3 * a + b + 2) >> 2 on 32 bytes without leaving bytes: with
+ * t = avg(a, b) (rounding up), avg(a, t) is the blend except that it is one
+ * too high exactly when a + b is odd and a + t is odd (checked for all
+ * 65536 pairs by the kernel test), so it costs two pavgb, the parity
+ * correction and a subtraction instead of widening to words. */
+__attribute__((target("avx2"))) inline __m256i blend31x32(__m256i a, __m256i b)
 {
-	const __m256i weights = _mm256_set1_epi16(0x0103); /* a * 3 + b * 1 */
-	const __m256i two = _mm256_set1_epi16(2), bias = _mm256_set1_epi16(0x80);
-	lo = _mm256_maddubs_epi16(_mm256_unpacklo_epi8(a, b), weights);
-	hi = _mm256_maddubs_epi16(_mm256_unpackhi_epi8(a, b), weights);
-	lo = _mm256_xor_si256(_mm256_srli_epi16(_mm256_add_epi16(lo, two), 2), bias);
-	hi = _mm256_xor_si256(_mm256_srli_epi16(_mm256_add_epi16(hi, two), 2), bias);
-	lo = _mm256_or_si256(lo, _mm256_slli_epi16(lo, 8));
-	hi = _mm256_or_si256(hi, _mm256_slli_epi16(hi, 8));
+	const __m256i one = _mm256_set1_epi8(1);
+	__m256i t = _mm256_avg_epu8(a, b);
+	__m256i odd = _mm256_and_si256(_mm256_and_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(a, t)),
+				       one);
+	return _mm256_sub_epi8(_mm256_avg_epu8(a, t), odd);
 }
 
 } /* namespace */
@@ -134,20 +131,14 @@ __attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8
 		__m256i vy = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y + i));
 		__m256i vu = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(u0 + i));
 		__m256i vv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(v0 + i));
-		__m256i su2[2], sv2[2];
 		if (Blend) {
-			blendSplat32(vu, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(u1 + i)),
-				     su2[0], su2[1]);
-			blendSplat32(vv, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(v1 + i)),
-				     sv2[0], sv2[1]);
-		} else {
-			vu = _mm256_xor_si256(vu, bias);
-			vv = _mm256_xor_si256(vv, bias);
-			su2[0] = _mm256_unpacklo_epi8(vu, vu);
-			su2[1] = _mm256_unpackhi_epi8(vu, vu);
-			sv2[0] = _mm256_unpacklo_epi8(vv, vv);
-			sv2[1] = _mm256_unpackhi_epi8(vv, vv);
+			vu = blend31x32(vu, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(u1 + i)));
+			vv = blend31x32(vv, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(v1 + i)));
 		}
+		vu = _mm256_xor_si256(vu, bias);
+		vv = _mm256_xor_si256(vv, bias);
+		const __m256i su2[2] = { _mm256_unpacklo_epi8(vu, vu), _mm256_unpackhi_epi8(vu, vu) };
+		const __m256i sv2[2] = { _mm256_unpacklo_epi8(vv, vv), _mm256_unpackhi_epi8(vv, vv) };
 		vy = _mm256_xor_si256(vy, bias);
 
 		/* Unpacks and packs work inside 128-bit lanes: the pair keeps
@@ -206,16 +197,14 @@ namespace {
 
 #define ZC_AVX512 __attribute__((target("avx512f,avx512bw")))
 
-ZC_AVX512 inline void blendSplat64(__m512i a, __m512i b, __m512i &lo, __m512i &hi)
+/* blend31x32 at 64 bytes; one ternary-logic op makes (a ^ b) & (a ^ t). */
+ZC_AVX512 inline __m512i blend31x64(__m512i a, __m512i b)
 {
-	const __m512i weights = _mm512_set1_epi16(0x0103);
-	const __m512i two = _mm512_set1_epi16(2), bias = _mm512_set1_epi16(0x80);
-	lo = _mm512_maddubs_epi16(_mm512_unpacklo_epi8(a, b), weights);
-	hi = _mm512_maddubs_epi16(_mm512_unpackhi_epi8(a, b), weights);
-	lo = _mm512_xor_si512(_mm512_srli_epi16(_mm512_add_epi16(lo, two), 2), bias);
-	hi = _mm512_xor_si512(_mm512_srli_epi16(_mm512_add_epi16(hi, two), 2), bias);
-	lo = _mm512_or_si512(lo, _mm512_slli_epi16(lo, 8));
-	hi = _mm512_or_si512(hi, _mm512_slli_epi16(hi, 8));
+	const __m512i one = _mm512_set1_epi8(1);
+	__m512i t = _mm512_avg_epu8(a, b);
+	/* 0x18 is (A ^ B) & (A ^ C) of the operands A, B, C. */
+	__m512i odd = _mm512_and_si512(_mm512_ternarylogic_epi32(a, b, t, 0x18), one);
+	return _mm512_sub_epi8(_mm512_avg_epu8(a, t), odd);
 }
 
 /* The AVX2 kernel at 64 pixels a step; the interleaved pixels come out of
@@ -242,18 +231,14 @@ ZC_AVX512 int yuvToRgbAvx512T(const YuvToRgb &p, const uint8_t *y, const uint8_t
 		__m512i vy = _mm512_loadu_si512(y + i);
 		__m512i vu = _mm512_loadu_si512(u0 + i);
 		__m512i vv = _mm512_loadu_si512(v0 + i);
-		__m512i su2[2], sv2[2];
 		if (Blend) {
-			blendSplat64(vu, _mm512_loadu_si512(u1 + i), su2[0], su2[1]);
-			blendSplat64(vv, _mm512_loadu_si512(v1 + i), sv2[0], sv2[1]);
-		} else {
-			vu = _mm512_xor_si512(vu, bias);
-			vv = _mm512_xor_si512(vv, bias);
-			su2[0] = _mm512_unpacklo_epi8(vu, vu);
-			su2[1] = _mm512_unpackhi_epi8(vu, vu);
-			sv2[0] = _mm512_unpacklo_epi8(vv, vv);
-			sv2[1] = _mm512_unpackhi_epi8(vv, vv);
+			vu = blend31x64(vu, _mm512_loadu_si512(u1 + i));
+			vv = blend31x64(vv, _mm512_loadu_si512(v1 + i));
 		}
+		vu = _mm512_xor_si512(vu, bias);
+		vv = _mm512_xor_si512(vv, bias);
+		const __m512i su2[2] = { _mm512_unpacklo_epi8(vu, vu), _mm512_unpackhi_epi8(vu, vu) };
+		const __m512i sv2[2] = { _mm512_unpacklo_epi8(vv, vv), _mm512_unpackhi_epi8(vv, vv) };
 		vy = _mm512_xor_si512(vy, bias);
 		__m512i rgb[3][2];
 		for (int half = 0; half < 2; half++) {

@@ -111,6 +111,37 @@ TEST_F(Kernels, YuvToRgbSimdEqualsScalar)
 	}
 }
 
+/* The SIMD forms blend chroma in bytes, with a parity correction: every
+ * (u0, u1) and (v0, v1) pair, once, against the scalar form. */
+TEST_F(Kernels, YuvToRgbBlendsEveryChromaPairExactly)
+{
+	constexpr int width = 65536;
+	std::vector<uint8_t> y(width + 64), u0(y.size()), v0(y.size()), u1(y.size()), v1(y.size());
+	for (int i = 0; i < width; i++) {
+		y[i] = static_cast<uint8_t>(i * 7);
+		u0[i] = static_cast<uint8_t>(i);
+		u1[i] = static_cast<uint8_t>(i >> 8);
+		v0[i] = static_cast<uint8_t>(i >> 8);
+		v1[i] = static_cast<uint8_t>(i);
+	}
+	kernels::YuvToRgb params = kernels::makeYuvToRgb(yuvToRgbMatrix("bt709"), { 2, 1, 0, 3 });
+	std::vector<uint8_t> ref(4 * static_cast<size_t>(width)), simd(ref.size());
+	kernels::forceScalar(true);
+	kernels::yuvToRgb(params, y.data(), u0.data(), v0.data(), u1.data(), v1.data(), ref.data(), width);
+	kernels::forceScalar(false);
+	kernels::yuvToRgb(params, y.data(), u0.data(), v0.data(), u1.data(), v1.data(), simd.data(), width);
+	EXPECT_EQ(ref, simd);
+#if ZCCONVERT_HAVE_X86
+	if (kernels::x86::haveAvx2()) {
+		std::fill(simd.begin(), simd.end(), 0);
+		int done = kernels::x86::yuvToRgbAvx2(params, y.data(), u0.data(), v0.data(), u1.data(),
+						      v1.data(), simd.data(), width, false);
+		EXPECT_EQ(done, width);
+		EXPECT_EQ(ref, simd) << "AVX2";
+	}
+#endif
+}
+
 TEST_F(Kernels, ChromaFiltersSimdEqualScalar)
 {
 	std::mt19937 random(2);
