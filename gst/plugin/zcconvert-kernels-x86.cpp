@@ -412,6 +412,112 @@ bool upsampleHSse2(const uint8_t *c, uint8_t *dst, int width, bool cosited)
 	return true;
 }
 
+/*
+ * upsampleH of both components of an interleaved chroma row. Per block of
+ * pairs k.. the filter gives, per component, the value of pixel 2j + off
+ * ("first") and of 2j + off + 1 ("second"): cosited, the sample and the
+ * average with the next one (off 0); centred, the 3:1 blends towards
+ * either neighbour (off 1). Unpacking first with second pairs them up per
+ * 16-bit word, alternating U and V words; the rest sorts the words per
+ * component.
+ */
+namespace {
+
+/* Whether a step of @Pairs pairs from pair @k fits in @n pairs: it reads
+ * one pair further. */
+template <int Pairs>
+constexpr bool fits(int k, int n)
+{
+	return k + Pairs + 1 <= n;
+}
+
+inline void firstSecondSse2(__m128i a, __m128i b, bool cosited, __m128i &first, __m128i &second)
+{
+	if (cosited) {
+		first = a;
+		second = _mm_avg_epu8(a, b);
+	} else {
+		first = blend31x16(a, b);
+		second = blend31x16(b, a);
+	}
+}
+
+} /* namespace */
+
+int upsampleHInterleavedSse2(const uint8_t *uv, uint8_t *u, uint8_t *v, int width, bool cosited)
+{
+	int n = (width + 1) / 2, off = cosited ? 0 : 1, k = 0;
+	const __m128i low = _mm_set1_epi16(0xff);
+	auto split = [&](const uint8_t *at, __m128i &cu, __m128i &cv) {
+		__m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at));
+		__m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at + 16));
+		cu = _mm_packus_epi16(_mm_and_si128(x0, low), _mm_and_si128(x1, low));
+		cv = _mm_packus_epi16(_mm_srli_epi16(x0, 8), _mm_srli_epi16(x1, 8));
+	};
+	for (; fits<16>(k, n); k += 16) {
+		__m128i au, av, bu, bv, first, second;
+		split(uv + 2 * k, au, av);
+		split(uv + 2 * k + 2, bu, bv);
+		uint8_t *du = u + 2 * k + off, *dv = v + 2 * k + off;
+		firstSecondSse2(au, bu, cosited, first, second);
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(du), _mm_unpacklo_epi8(first, second));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(du + 16), _mm_unpackhi_epi8(first, second));
+		firstSecondSse2(av, bv, cosited, first, second);
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dv), _mm_unpacklo_epi8(first, second));
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(dv + 16), _mm_unpackhi_epi8(first, second));
+	}
+	return k;
+}
+
+__attribute__((target("avx2"))) int upsampleHInterleavedAvx2(const uint8_t *uv, uint8_t *u,
+							     uint8_t *v, int width, bool cosited)
+{
+	int n = (width + 1) / 2, off = cosited ? 0 : 1, k = 0;
+	/* Per 128-bit lane: words 0, 2, 4, 6 (U) first, then 1, 3, 5, 7 (V). */
+	const __m256i byComponent = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11,
+						     14, 15, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7,
+						     10, 11, 14, 15);
+	for (; fits<16>(k, n); k += 16) {
+		__m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(uv + 2 * k));
+		__m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(uv + 2 * k + 2));
+		__m256i first = cosited ? a : blend31x32(a, b);
+		__m256i second = cosited ? _mm256_avg_epu8(a, b) : blend31x32(b, a);
+		/* Lane L of lo holds pairs 8L to 8L + 3, of hi 8L + 4 to 8L + 7. */
+		__m256i lo = _mm256_shuffle_epi8(_mm256_unpacklo_epi8(first, second), byComponent);
+		__m256i hi = _mm256_shuffle_epi8(_mm256_unpackhi_epi8(first, second), byComponent);
+		_mm256_storeu_si256(reinterpret_cast<__m256i *>(u + 2 * k + off),
+				    _mm256_unpacklo_epi64(lo, hi));
+		_mm256_storeu_si256(reinterpret_cast<__m256i *>(v + 2 * k + off),
+				    _mm256_unpackhi_epi64(lo, hi));
+	}
+	return k;
+}
+
+ZC_AVX512 int upsampleHInterleavedAvx512(const uint8_t *uv, uint8_t *u, uint8_t *v, int width,
+					 bool cosited)
+{
+	int n = (width + 1) / 2, off = cosited ? 0 : 1, k = 0;
+	/* The AVX2 form's byte indices, as dwords. */
+	const __m512i byComponent =
+		_mm512_set4_epi32(0x0f0e0b0a, 0x07060302, 0x0d0c0908, 0x05040100);
+	/* The AVX2 form, lane for lane, at 32 pairs a step. */
+	for (; fits<32>(k, n); k += 32) {
+		__m512i a = _mm512_loadu_si512(uv + 2 * k);
+		__m512i b = _mm512_loadu_si512(uv + 2 * k + 2);
+		__m512i first = cosited ? a : blend31x64(a, b);
+		__m512i second = cosited ? _mm512_avg_epu8(a, b) : blend31x64(b, a);
+		__m512i lo = _mm512_shuffle_epi8(_mm512_unpacklo_epi8(first, second), byComponent);
+		__m512i hi = _mm512_shuffle_epi8(_mm512_unpackhi_epi8(first, second), byComponent);
+		/* Masked forms with every lane selected: GCC 12's plain
+		 * 64-bit unpacks trip -Wmaybe-uninitialized in its header. */
+		_mm512_storeu_si512(u + 2 * k + off, _mm512_mask_unpacklo_epi64(lo, 0xff, lo, hi));
+		_mm512_storeu_si512(v + 2 * k + off, _mm512_mask_unpackhi_epi64(lo, 0xff, lo, hi));
+	}
+	/* The rest in AVX2: from pair k on, the row is a row of its own
+	 * whose first pixel the loop above has written. */
+	return k + upsampleHInterleavedAvx2(uv + 2 * k, u + 2 * k, v + 2 * k, width - 2 * k, cosited);
+}
+
 } /* namespace zcconvert::kernels::x86 */
 
 #endif

@@ -34,6 +34,17 @@ int yuvToRgbAvx512(const YuvToRgb &params, const uint8_t *y, const uint8_t *u0,
 		   const uint8_t *v0, const uint8_t *u1, const uint8_t *v1, uint8_t *dst, int width,
 		   bool stream);
 
+/*
+ * upsampleH of an interleaved (NV12) chroma row into a U and a V row. They
+ * return how many leading pairs k they did; that is pixels off to
+ * 2k + off - 1, off being 0 cosited and 1 centred (whose first pixel is
+ * left to the caller); 0 when the row is too short for a step.
+ */
+int upsampleHInterleavedSse2(const uint8_t *uv, uint8_t *u, uint8_t *v, int width, bool cosited);
+int upsampleHInterleavedAvx2(const uint8_t *uv, uint8_t *u, uint8_t *v, int width, bool cosited);
+int upsampleHInterleavedAvx512(const uint8_t *uv, uint8_t *u, uint8_t *v, int width,
+			       bool cosited);
+
 int blend31Sse2(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width);
 int averageSse2(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width);
 

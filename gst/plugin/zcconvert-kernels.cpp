@@ -128,6 +128,31 @@ void upsampleHScalar(const uint8_t *c, uint8_t *dst, int width, bool cosited)
 	}
 }
 
+/* Pixel @i of upsampleH over the samples c[0], c[step], c[2 * step] ... */
+inline uint8_t upsampledPixel(const uint8_t *c, int step, int i, int width, bool cosited)
+{
+	int k = i >> 1;
+	int here = c[k * step];
+	bool between = (i & 1) && i < width - 1;
+	if (cosited)
+		return between ? static_cast<uint8_t>((here + c[(k + 1) * step] + 1) >> 1)
+			       : static_cast<uint8_t>(here);
+	if (between)
+		return static_cast<uint8_t>((3 * here + c[(k + 1) * step] + 2) >> 2);
+	if (i & 1 || i == 0)
+		return static_cast<uint8_t>(here);
+	return static_cast<uint8_t>((c[(k - 1) * step] + 3 * here + 2) >> 2);
+}
+
+void upsampleHInterleavedScalar(const uint8_t *uv, uint8_t *u, uint8_t *v, int from, int to,
+				int width, bool cosited)
+{
+	for (int i = from; i < to; i++) {
+		u[i] = upsampledPixel(uv, 2, i, width, cosited);
+		v[i] = upsampledPixel(uv + 1, 2, i, width, cosited);
+	}
+}
+
 void upsampleNearestScalar(const uint8_t *c, uint8_t *dst, int width)
 {
 	for (int i = 0; i < width; i++)
@@ -245,6 +270,34 @@ void upsampleH(const uint8_t *chroma, uint8_t *dst, int width, bool cosited)
 		return;
 #endif
 	upsampleHScalar(chroma, dst, width, cosited);
+}
+
+void upsampleHInterleaved(const uint8_t *uv, uint8_t *u, uint8_t *v, int width, bool cosited)
+{
+	int pairs = 0;
+#if ZCCONVERT_HAVE_X86
+	switch (isa()) {
+	case Isa::Avx512:
+		pairs = x86::upsampleHInterleavedAvx512(uv, u, v, width, cosited);
+		break;
+	case Isa::Avx2:
+		pairs = x86::upsampleHInterleavedAvx2(uv, u, v, width, cosited);
+		break;
+	case Isa::Sse2:
+		pairs = x86::upsampleHInterleavedSse2(uv, u, v, width, cosited);
+		break;
+	case Isa::Scalar:
+		break;
+	}
+#endif
+	if (!pairs) {
+		upsampleHInterleavedScalar(uv, u, v, 0, width, width, cosited);
+		return;
+	}
+	/* The SIMD forms leave a centred row's first pixel and the tail. */
+	int off = cosited ? 0 : 1;
+	upsampleHInterleavedScalar(uv, u, v, 0, off, width, cosited);
+	upsampleHInterleavedScalar(uv, u, v, 2 * pairs + off, width, width, cosited);
 }
 
 void upsampleNearest(const uint8_t *chroma, uint8_t *dst, int width)

@@ -60,6 +60,10 @@ void average(const uint8_t *a, const uint8_t *b, uint8_t *dst, int width);
  */
 void upsampleH(const uint8_t *chroma, uint8_t *dst, int width, bool cosited);
 
+/* upsampleH of both components of an interleaved (NV12) chroma row of
+ * (@width + 1) / 2 U, V pairs, without splitting it first. */
+void upsampleHInterleaved(const uint8_t *uv, uint8_t *u, uint8_t *v, int width, bool cosited);
+
 /* Each of (@width + 1) / 2 samples for two pixels (videoconvert's nearest
  * unpacking of subsampled chroma). */
 void upsampleNearest(const uint8_t *chroma, uint8_t *dst, int width);

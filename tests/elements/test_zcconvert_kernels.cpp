@@ -6,6 +6,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -165,6 +166,67 @@ TEST_F(Kernels, ChromaFiltersSimdEqualScalar)
 		for (bool cosited : { false, true })
 			EXPECT_TRUE(both([&](uint8_t *d) { kernels::upsampleH(c.data(), d, width, cosited); }))
 				<< "upsampleH, width " << width << " cosited " << cosited;
+	}
+}
+
+/* An NV12 chroma row upsampled straight from its interleaved bytes gives
+ * what splitting it and upsampling each half gives (the scalar upsampleH),
+ * through the dispatch and each SIMD form on the pixels it says it did. */
+TEST_F(Kernels, InterleavedUpsamplingEqualsSplitThenUpsample)
+{
+	std::mt19937 random(3);
+	for (int width : widths()) {
+		int half = (width + 1) / 2;
+		auto uv = randomRow(random, 2 * half);
+		std::vector<uint8_t> cu(half), cv(half);
+		for (int k = 0; k < half; k++) {
+			cu[k] = uv[2 * k];
+			cv[k] = uv[2 * k + 1];
+		}
+		for (bool cosited : { false, true }) {
+			std::vector<uint8_t> refU(width), refV(width);
+			kernels::forceScalar(true);
+			kernels::upsampleH(cu.data(), refU.data(), width, cosited);
+			kernels::upsampleH(cv.data(), refV.data(), width, cosited);
+			for (bool scalar : { true, false }) {
+				kernels::forceScalar(scalar);
+				std::vector<uint8_t> u(width, 0x5a), v(width, 0xa5);
+				kernels::upsampleHInterleaved(uv.data(), u.data(), v.data(), width, cosited);
+				ASSERT_EQ(refU, u) << "U, width " << width << " cosited " << cosited
+						   << " scalar " << scalar;
+				ASSERT_EQ(refV, v) << "V, width " << width << " cosited " << cosited
+						   << " scalar " << scalar;
+			}
+#if ZCCONVERT_HAVE_X86
+			using Form = int (*)(const uint8_t *, uint8_t *, uint8_t *, int, bool);
+			std::vector<std::pair<const char *, Form>> forms = {
+				{ "SSE2", kernels::x86::upsampleHInterleavedSse2 }
+			};
+			if (kernels::x86::haveAvx2())
+				forms.emplace_back("AVX2", kernels::x86::upsampleHInterleavedAvx2);
+			if (kernels::x86::haveAvx512())
+				forms.emplace_back("AVX-512", kernels::x86::upsampleHInterleavedAvx512);
+			for (auto [name, form] : forms) {
+				std::vector<uint8_t> u(width + 64, 0x5a), v(width + 64, 0xa5);
+				int pairs = form(uv.data(), u.data(), v.data(), width, cosited);
+				int from = cosited ? 0 : 1, to = pairs ? 2 * pairs + from : 0;
+				ASSERT_LE(to, width) << name << ", width " << width;
+				/* Long rows take the vector loop. */
+				if (width >= 256) {
+					ASSERT_GT(pairs, 0) << name << ", width " << width;
+				}
+				for (int i = from; i < to; i++) {
+					ASSERT_EQ(refU[i], u[i]) << name << " U pixel " << i << ", width " << width;
+					ASSERT_EQ(refV[i], v[i]) << name << " V pixel " << i << ", width " << width;
+				}
+				/* Nothing written past what it says it did. */
+				for (int i = to ? to : from; i < width + 64; i++) {
+					ASSERT_EQ(u[i], 0x5a) << name << " wrote U pixel " << i;
+					ASSERT_EQ(v[i], 0xa5) << name << " wrote V pixel " << i;
+				}
+			}
+#endif
+		}
 	}
 }
 
