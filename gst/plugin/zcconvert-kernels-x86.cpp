@@ -115,6 +115,16 @@ int yuvToRgbSse2(const YuvToRgb &p, const uint8_t *y, const uint8_t *u0, const u
 
 namespace {
 
+/* A non-temporal store (the row is aligned for it) or a plain one. */
+template <bool Stream>
+__attribute__((target("avx2"))) inline void store(__m256i *at, __m256i value)
+{
+	if (Stream)
+		_mm256_stream_si256(at, value);
+	else
+		_mm256_storeu_si256(at, value);
+}
+
 template <bool RedFirst, bool Stream, bool Blend>
 __attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8_t *y,
 						   const uint8_t *u0, const uint8_t *v0,
@@ -174,17 +184,10 @@ __attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8
 		__m256i o1 = _mm256_permute2x128_si256(q2, q3, 0x20);
 		__m256i o2 = _mm256_permute2x128_si256(q0, q1, 0x31);
 		__m256i o3 = _mm256_permute2x128_si256(q2, q3, 0x31);
-		if (Stream) {
-			_mm256_stream_si256(out + 0, o0);
-			_mm256_stream_si256(out + 1, o1);
-			_mm256_stream_si256(out + 2, o2);
-			_mm256_stream_si256(out + 3, o3);
-		} else {
-			_mm256_storeu_si256(out + 0, o0);
-			_mm256_storeu_si256(out + 1, o1);
-			_mm256_storeu_si256(out + 2, o2);
-			_mm256_storeu_si256(out + 3, o3);
-		}
+		store<Stream>(out + 0, o0);
+		store<Stream>(out + 1, o1);
+		store<Stream>(out + 2, o2);
+		store<Stream>(out + 3, o3);
 	}
 	/* The SSE2 form takes what is left in blocks of 16. */
 	return i + yuvToRgbSse2(p, y + i, u0 + i, v0 + i, u1 ? u1 + i : nullptr,
@@ -196,6 +199,15 @@ __attribute__((target("avx2"))) int yuvToRgbAvx2T(const YuvToRgb &p, const uint8
 namespace {
 
 #define ZC_AVX512 __attribute__((target("avx512f,avx512bw")))
+
+template <bool Stream>
+ZC_AVX512 inline void store(__m512i *at, __m512i value)
+{
+	if (Stream)
+		_mm512_stream_si512(at, value);
+	else
+		_mm512_storeu_si512(at, value);
+}
 
 /* blend31x32 at 64 bytes; one ternary-logic op makes (a ^ b) & (a ^ t). */
 ZC_AVX512 inline __m512i blend31x64(__m512i a, __m512i b)
@@ -262,17 +274,17 @@ ZC_AVX512 int yuvToRgbAvx512T(const YuvToRgb &p, const uint8_t *y, const uint8_t
 		__m512i t1 = _mm512_permutex2var_epi64(q2, lanes01, q3);
 		__m512i t2 = _mm512_permutex2var_epi64(q0, lanes23, q1);
 		__m512i t3 = _mm512_permutex2var_epi64(q2, lanes23, q3);
-		__m512i o[4] = { _mm512_permutex2var_epi64(t0, evenLanes, t1),
-				 _mm512_permutex2var_epi64(t0, oddLanes, t1),
-				 _mm512_permutex2var_epi64(t2, evenLanes, t3),
-				 _mm512_permutex2var_epi64(t2, oddLanes, t3) };
-		uint8_t *out = dst + 4 * i;
-		for (int k = 0; k < 4; k++) {
-			if (Stream)
-				_mm512_stream_si512(reinterpret_cast<__m512i *>(out + 64 * k), o[k]);
-			else
-				_mm512_storeu_si512(out + 64 * k, o[k]);
-		}
+		__m512i o0 = _mm512_permutex2var_epi64(t0, evenLanes, t1);
+		__m512i o1 = _mm512_permutex2var_epi64(t0, oddLanes, t1);
+		__m512i o2 = _mm512_permutex2var_epi64(t2, evenLanes, t3);
+		__m512i o3 = _mm512_permutex2var_epi64(t2, oddLanes, t3);
+		/* Written out, not looped over an array: GCC 12 kept such an
+		 * array on the stack and copied it through memory. */
+		__m512i *out = reinterpret_cast<__m512i *>(dst + 4 * i);
+		store<Stream>(out + 0, o0);
+		store<Stream>(out + 1, o1);
+		store<Stream>(out + 2, o2);
+		store<Stream>(out + 3, o3);
 	}
 	return i;
 }
@@ -411,6 +423,7 @@ bool upsampleHSse2(const uint8_t *c, uint8_t *dst, int width, bool cosited)
 		dst[i] = c[i >> 1];
 	return true;
 }
+
 
 /*
  * upsampleH of both components of an interleaved chroma row. Per block of
