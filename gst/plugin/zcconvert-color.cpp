@@ -234,8 +234,8 @@ ColorConverter::ChromaRows ColorConverter::chromaRows(const Image &in, int k,
 	uint8_t *u = ws.row(kChromaCache + 2 * s), *v = ws.row(kChromaCache + 2 * s + 1);
 	const uint8_t *hu, *hv;
 	if (inTraits_.layout == Layout::Nv12 && !nearestChroma_) {
-		/* Straight from the interleaved row: splitting it first was
-		 * a third of the chroma work. */
+		/* Straight from the interleaved row: one pass, where a
+		 * split first costs a pass of its own and scratch rows. */
 		kernels::upsampleHInterleaved(in.row(1, k), u, v, width_, inCositedH_);
 		ws.chromaLine[s] = k;
 		return { u, v };
