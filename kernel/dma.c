@@ -14,6 +14,7 @@
 #include <asm/unaligned.h>
 #include <linux/crc32.h>
 #include <linux/dma-mapping.h>
+#include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/mem_encrypt.h>
 #include <linux/sched/signal.h>
@@ -79,16 +80,6 @@ static int zcbuf_cursor_page(const struct zcbuf_cursor *cur, u64 want,
 	return 0;
 }
 
-static int zcbuf_check_range(const struct zcbuf_import *imp, u64 offset,
-			     u64 length)
-{
-	if (!imp->sgt)
-		return -EINVAL;
-	if (!length || offset > imp->length || length > imp->length - offset)
-		return -EINVAL;
-	return 0;
-}
-
 static bool zcbuf_device_writes(const struct zcbuf_import *imp)
 {
 	return imp->dir == DMA_FROM_DEVICE || imp->dir == DMA_BIDIRECTIONAL;
@@ -97,6 +88,27 @@ static bool zcbuf_device_writes(const struct zcbuf_import *imp)
 static bool zcbuf_device_reads(const struct zcbuf_import *imp)
 {
 	return imp->dir == DMA_TO_DEVICE || imp->dir == DMA_BIDIRECTIONAL;
+}
+
+/*
+ * The attachment @id of @zf that a device transfer may use: mapped, with
+ * [@offset, @offset + @length) inside the buffer, and mapped in a direction
+ * that lets the device write (@write) or read it. Called with zf->lock held.
+ */
+static struct zcbuf_import *zcbuf_transfer_import(struct zcbuf_file *zf,
+						  u32 id, u64 offset,
+						  u64 length, bool write)
+{
+	struct zcbuf_import *imp = xa_load(&zf->imports, id);
+
+	if (!imp)
+		return ERR_PTR(-ENOENT);
+	if (!imp->sgt || !length || offset > imp->length ||
+	    length > imp->length - offset)
+		return ERR_PTR(-EINVAL);
+	if (write ? !zcbuf_device_writes(imp) : !zcbuf_device_reads(imp))
+		return ERR_PTR(-EACCES);
+	return imp;
 }
 
 static void zcbuf_begin(const struct zcbuf_import *imp)
@@ -192,15 +204,8 @@ long zcbuf_ioctl_fill(struct zcbuf_file *zf, void __user *arg)
 		return -EINVAL;
 
 	mutex_lock(&zf->lock);
-	imp = xa_load(&zf->imports, f.id);
-	if (!imp)
-		ret = -ENOENT;
-	else
-		ret = zcbuf_check_range(imp, f.offset, f.length);
-	if (!ret && !zcbuf_device_writes(imp))
-		ret = -EACCES;
-	if (!ret)
-		ret = zcbuf_do_fill(imp, &f);
+	imp = zcbuf_transfer_import(zf, f.id, f.offset, f.length, true);
+	ret = IS_ERR(imp) ? PTR_ERR(imp) : zcbuf_do_fill(imp, &f);
 	mutex_unlock(&zf->lock);
 	return ret;
 }
@@ -274,18 +279,15 @@ long zcbuf_ioctl_copy(struct zcbuf_file *zf, void __user *arg)
 		return -EFAULT;
 
 	mutex_lock(&zf->lock);
-	src = xa_load(&zf->imports, c.src_id);
-	dst = xa_load(&zf->imports, c.dst_id);
-	if (!src || !dst)
-		ret = -ENOENT;
-	else
-		ret = zcbuf_check_range(src, c.src_offset, c.length) ?:
-		      zcbuf_check_range(dst, c.dst_offset, c.length);
-	if (!ret && zcbuf_overlap(src, dst, &c))
+	src = zcbuf_transfer_import(zf, c.src_id, c.src_offset, c.length, false);
+	dst = zcbuf_transfer_import(zf, c.dst_id, c.dst_offset, c.length, true);
+	if (IS_ERR(src))
+		ret = PTR_ERR(src);
+	else if (IS_ERR(dst))
+		ret = PTR_ERR(dst);
+	else if (zcbuf_overlap(src, dst, &c))
 		ret = -EINVAL;
-	if (!ret && (!zcbuf_device_reads(src) || !zcbuf_device_writes(dst)))
-		ret = -EACCES;
-	if (!ret)
+	else
 		ret = zcbuf_do_copy(src, dst, &c);
 	mutex_unlock(&zf->lock);
 	return ret;
@@ -342,15 +344,8 @@ long zcbuf_ioctl_checksum(struct zcbuf_file *zf, void __user *arg)
 		return -EFAULT;
 
 	mutex_lock(&zf->lock);
-	imp = xa_load(&zf->imports, k.id);
-	if (!imp)
-		ret = -ENOENT;
-	else
-		ret = zcbuf_check_range(imp, k.offset, k.length);
-	if (!ret && !zcbuf_device_reads(imp))
-		ret = -EACCES;
-	if (!ret)
-		ret = zcbuf_do_checksum(imp, &k);
+	imp = zcbuf_transfer_import(zf, k.id, k.offset, k.length, false);
+	ret = IS_ERR(imp) ? PTR_ERR(imp) : zcbuf_do_checksum(imp, &k);
 	mutex_unlock(&zf->lock);
 	if (ret)
 		return ret;
