@@ -4,7 +4,6 @@
  * threads, DCT scaling, containers and parsers in front, camera caps, bad
  * data, sizes, renegotiation, seeking and the memory it decodes into.
  */
-#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +20,7 @@
 #include <zcbuf/statistics.h>
 
 #include "backend_test.h"
+#include "memory_counts.h"
 #include "jpeg_reference.h"
 #include "media.h"
 
@@ -752,23 +752,6 @@ TEST_P(JpegDecTest, FlushingSeekMidStream)
 
 /* Memory */
 
-struct Counts {
-	int buffers = 0;
-	int zcbuf = 0;
-	int dmabuf = 0;
-	std::set<GstMemory *> memories;
-};
-
-void countBuffer(GstElement *, GstBuffer *buffer, GstPad *, gpointer user)
-{
-	Counts *counts = static_cast<Counts *>(user);
-	counts->buffers++;
-	GstMemory *memory = gst_buffer_peek_memory(buffer, 0);
-	counts->zcbuf += gst_is_zcbuf_memory(memory) ? 1 : 0;
-	counts->dmabuf += gst_is_dmabuf_memory(memory) ? 1 : 0;
-	counts->memories.insert(memory);
-}
-
 TEST_P(JpegDecTest, DecodesIntoRecycledZcbufMemory)
 {
 	const int count = slowRun() ? 10 : 60;
@@ -781,8 +764,8 @@ TEST_P(JpegDecTest, DecodesIntoRecycledZcbufMemory)
 		ASSERT_NE(pipeline, nullptr);
 		GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
 		GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-		Counts counts;
-		g_signal_connect(sink, "handoff", G_CALLBACK(countBuffer), &counts);
+		zcbuf::test::MemoryCounts counts;
+		g_signal_connect(sink, "handoff", G_CALLBACK(zcbuf::test::countHandoff), &counts);
 		g_object_set(src, "caps", jpegs.caps, "format", GST_FORMAT_TIME, nullptr);
 		for (GstBuffer *buffer : jpegs.buffers)
 			gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_ref(buffer));

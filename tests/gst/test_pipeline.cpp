@@ -12,6 +12,7 @@
 #include <zcbuf/statistics.h>
 
 #include "backend_test.h"
+#include "memory_counts.h"
 
 using namespace zcbuf;
 
@@ -34,23 +35,6 @@ GstPadProbeReturn proposeZcbuf(GstPad *, GstPadProbeInfo *info, gpointer user)
 		return GST_PAD_PROBE_OK;
 	data->answered++;
 	return GST_PAD_PROBE_HANDLED;
-}
-
-struct Counts {
-	int buffers = 0;
-	int zcbuf = 0;
-	int dmabuf = 0;
-	std::set<GstMemory *> memories;
-};
-
-void countBuffer(GstElement *, GstBuffer *buffer, GstPad *, gpointer user)
-{
-	Counts *counts = static_cast<Counts *>(user);
-	counts->buffers++;
-	GstMemory *memory = gst_buffer_peek_memory(buffer, 0);
-	counts->zcbuf += gst_is_zcbuf_memory(memory) ? 1 : 0;
-	counts->dmabuf += gst_is_dmabuf_memory(memory) ? 1 : 0;
-	counts->memories.insert(memory);
 }
 
 bool runToEos(GstElement *pipeline)
@@ -105,8 +89,8 @@ TEST_P(PipelineTest, SourceWritesStraightIntoThePool)
 		"! fakesink name=sink signal-handoffs=true",
 		&sink);
 	ASSERT_NE(pipeline, nullptr);
-	Counts counts;
-	g_signal_connect(sink, "handoff", G_CALLBACK(countBuffer), &counts);
+	zcbuf::test::MemoryCounts counts;
+	g_signal_connect(sink, "handoff", G_CALLBACK(zcbuf::test::countHandoff), &counts);
 
 	BackendStatistics before = statistics()[backend_->kind()];
 	EXPECT_TRUE(runToEos(pipeline));
