@@ -161,6 +161,7 @@ struct Decompressor::Impl {
 
 	bool sampling(Sampling *out, std::string *error) const;
 	void configure(const DecodeOptions &options);
+	bool readHeader(const DecodeOptions &options, Sampling *sampling, std::string *error);
 	bool plan(GstVideoFrame *frame, Sampling sampling, DecodeReport *report,
 		  std::string *error);
 	void pointRows(unsigned group);
@@ -213,6 +214,21 @@ void Decompressor::Impl::configure(const DecodeOptions &options)
 	cinfo.dct_method = options.dctMethod;
 	cinfo.scale_num = 1;
 	cinfo.scale_denom = options.scaleDenom;
+}
+
+/* The header, its sampling checked and the decoder set up for it; called
+ * under the caller's setjmp (see jpegerror.h). On false the decompressor
+ * is aborted and *error says why. */
+bool Decompressor::Impl::readHeader(const DecodeOptions &options, Sampling *out,
+				    std::string *error)
+{
+	jpeg_read_header(&cinfo, TRUE);
+	if (!sampling(out, error)) {
+		jpeg_abort_decompress(&cinfo);
+		return false;
+	}
+	configure(options);
+	return true;
 }
 
 bool Decompressor::Impl::plan(GstVideoFrame *frame, Sampling sampling, DecodeReport *report,
@@ -408,13 +424,9 @@ bool Decompressor::readHeader(const std::uint8_t *data, std::size_t size,
 		error->assign(d.errors.message);
 		return false;
 	}
-	jpeg_read_header(&d.cinfo, TRUE);
 	Sampling sampling;
-	if (!d.sampling(&sampling, error)) {
-		jpeg_abort_decompress(&d.cinfo);
+	if (!d.readHeader(options, &sampling, error))
 		return false;
-	}
-	d.configure(options);
 	jpeg_calc_output_dimensions(&d.cinfo);
 	header->codedWidth = d.cinfo.image_width;
 	header->codedHeight = d.cinfo.image_height;
@@ -436,13 +448,9 @@ bool Decompressor::decode(const std::uint8_t *data, std::size_t size,
 		error->assign(d.errors.message);
 		return false;
 	}
-	jpeg_read_header(&d.cinfo, TRUE);
 	Sampling sampling;
-	if (!d.sampling(&sampling, error)) {
-		jpeg_abort_decompress(&d.cinfo);
+	if (!d.readHeader(options, &sampling, error))
 		return false;
-	}
-	d.configure(options);
 	jpeg_start_decompress(&d.cinfo);
 	if (!d.plan(frame, sampling, report, error)) {
 		jpeg_abort_decompress(&d.cinfo);
