@@ -1,14 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The zcbuf plugin: registration only. */
+/* The zcbuf plugin: registration only, one line per element (each declares
+ * itself with GST_ELEMENT_REGISTER_DECLARE in its header) and per tracer. */
 #include <gst/gst.h>
 #include <gst/zcbuf/gstzcbuf.h>
 
-#include "elements.h"
+#include "gstzcconvert.h"
+#include "gstzcjpegdec.h"
+#include "gstzcthumbnail.h"
+#include "gstzcupload.h"
+#include "gstzerocopytracer.h"
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
 	gst_zcbuf_init();
-	return zcbuf_register_elements(plugin);
+
+	gboolean ok = TRUE;
+	ok &= GST_ELEMENT_REGISTER(zcjpegdec, plugin);
+	ok &= GST_ELEMENT_REGISTER(zcthumbnail, plugin);
+	ok &= GST_ELEMENT_REGISTER(zcconvert, plugin);
+	ok &= GST_ELEMENT_REGISTER(zcupload, plugin);
+	ok &= gst_tracer_register(plugin, "zerocopy", GST_TYPE_ZEROCOPY_TRACER);
+	return ok;
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, zcbuf,

@@ -10,11 +10,11 @@
 #include <random>
 #include <vector>
 
-#include "zcconvert-kernels-x86.h"
-#include "zcconvert-kernels.h"
-#include "zcconvert-matrix.h"
+#include "convert/kernels_x86.h"
+#include "convert/kernels.h"
+#include "convert/matrix.h"
 
-using namespace zcconvert;
+using namespace zcbuf::convert;
 
 namespace {
 

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * zcconvert: the GStreamer side (negotiation, allocation, frames) of the
+ * conversion engine in zcconvert-*.cpp.
+ *
+ * Allocation: upstream is offered a zcbuf pool (so that decoders that take
+ * the downstream pool, jpegdec, avdec_h264, vp8dec, decode into zcbuf
+ * memory); the output goes to downstream's pool when that pool is zcbuf's
+ * or hands out fd memory, else to a zcbuf pool of zcconvert's own, laid out
+ * as downstream's padding and stride alignment ask.
+ */
+#include "gstzcconvert.h"
+
+#include <gst/video/video.h>
+#include <gst/zcbuf/gstzcbuf.h>
+#include <gst/zcbuf/gstzcbufcopy.h>
+
+#include <string>
+#include <utility>
+
+#include "convert/band_runner.h"
+#include "convert/converter.h"
+#include "convert/image.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_zc_convert_debug);
+#define GST_CAT_DEFAULT gst_zc_convert_debug
+GST_DEBUG_CATEGORY_STATIC(CAT_PERFORMANCE);
+
+namespace {
+
+constexpr guint kDefaultThreads = 1;
+constexpr guint kMaxThreads = 64;
+
+enum {
+	PROP_0,
+	PROP_BACKEND,
+	PROP_N_THREADS,
+	PROP_METHOD,
+};
+
+struct State {
+	/* Properties, under the object lock. */
+	std::string backend;
+	guint threads = kDefaultThreads;
+
+	/* Streaming thread only. */
+	zcbuf::convert::Converter converter;
+	zcbuf::convert::BandRunner runner;
+	bool outputDmabuf = false;
+	/* Same format and size, but memory:DMABuf promised downstream for
+	 * input that did not promise it: dma-buf memory goes on as it is,
+	 * anything else is copied into the output pool. */
+	bool ensureDmabuf = false;
+	guint64 frames = 0;
+};
+
+GstCaps *templateCaps()
+{
+	return gst_caps_from_string(
+		GST_VIDEO_CAPS_MAKE_WITH_FEATURES(GST_CAPS_FEATURE_MEMORY_DMABUF, ZCCONVERT_FORMATS)
+		";" GST_VIDEO_CAPS_MAKE(ZCCONVERT_FORMATS));
+}
+
+
+} /* namespace */
+
+struct _GstZcConvert {
+	GstVideoFilter parent;
+	GstZcConvertMethod method;
+	State *state;
+};
+
+G_DEFINE_TYPE(GstZcConvert, gst_zc_convert, GST_TYPE_VIDEO_FILTER)
+GST_ELEMENT_REGISTER_DEFINE(zcconvert, "zcconvert", GST_RANK_NONE, GST_TYPE_ZC_CONVERT)
+
+GType gst_zc_convert_method_get_type(void)
+{
+	static gsize type = 0;
+	static const GEnumValue values[] = {
+		{ GST_ZCCONVERT_METHOD_CPU, "On the CPU: libyuv and SIMD rows, n-threads bands",
+		  "cpu" },
+		{ 0, nullptr, nullptr },
+	};
+	if (g_once_init_enter(&type))
+		g_once_init_leave(&type, g_enum_register_static("GstZcConvertMethod", values));
+	return type;
+}
+
+namespace {
+
+std::string backendOf(GstZcConvert *self)
+{
+	GST_OBJECT_LOCK(self);
+	std::string backend = self->state->backend;
+	GST_OBJECT_UNLOCK(self);
+	return backend;
+}
+
+GstCaps *transformCaps(GstBaseTransform *trans, GstPadDirection direction, GstCaps *caps,
+		       GstCaps *filter)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(trans);
+	/* Towards the source pad memory:DMABuf is offered only when the
+	 * memory zcconvert writes into is dma-buf; the sink pad takes both. */
+	bool offerDmabuf = direction == GST_PAD_SRC || gst_zcbuf_backend_gives_dmabuf(backendOf(self).c_str());
+
+	GstCaps *result = gst_caps_new_empty();
+	for (guint i = 0; i < gst_caps_get_size(caps); i++) {
+		GstStructure *s = gst_structure_copy(gst_caps_get_structure(caps, i));
+		/* Format, size and colorimetry are what zcconvert changes. */
+		gst_structure_remove_fields(s, "format", "colorimetry", "chroma-site", nullptr);
+		gst_structure_set(s, "width", GST_TYPE_INT_RANGE, 1, G_MAXINT, "height",
+				  GST_TYPE_INT_RANGE, 1, G_MAXINT, nullptr);
+		if (gst_structure_has_field(s, "pixel-aspect-ratio"))
+			gst_structure_set(s, "pixel-aspect-ratio", GST_TYPE_FRACTION_RANGE, 1,
+					  G_MAXINT, G_MAXINT, 1, nullptr);
+		GstCaps *formats = templateCaps();
+		for (guint j = 0; j < gst_caps_get_size(formats); j++) {
+			bool dmabuf = gst_zcbuf_caps_has_dmabuf_feature(formats, j);
+			if (dmabuf && !offerDmabuf)
+				continue;
+			GstStructure *t = gst_structure_copy(s);
+			gst_structure_set_value(t, "format",
+						gst_structure_get_value(
+							gst_caps_get_structure(formats, j), "format"));
+			gst_caps_append_structure_full(
+				result, t,
+				gst_caps_features_copy(gst_caps_get_features(formats, j)));
+		}
+		gst_caps_unref(formats);
+		gst_structure_free(s);
+	}
+	result = gst_caps_simplify(result);
+	if (filter) {
+		GstCaps *filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
+		gst_caps_unref(result);
+		result = filtered;
+	}
+	GST_DEBUG_OBJECT(trans, "%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, caps, result);
+	return result;
+}
+
+bool isYuvFormat(const gchar *format)
+{
+	GstVideoFormat f = gst_video_format_from_string(format);
+	const GstVideoFormatInfo *info = gst_video_format_get_info(f);
+	return info && GST_VIDEO_FORMAT_INFO_IS_YUV(info);
+}
+
+/* Fixates width and height near the input's, keeping the display aspect
+ * ratio when downstream fixed only one of them. */
+void fixateSize(GstStructure *in, GstStructure *out)
+{
+	gint inW = 0, inH = 0, parN = 1, parD = 1, outParN = 1, outParD = 1;
+	gst_structure_get_int(in, "width", &inW);
+	gst_structure_get_int(in, "height", &inH);
+	gst_structure_get_fraction(in, "pixel-aspect-ratio", &parN, &parD);
+	if (gst_structure_has_field(out, "pixel-aspect-ratio")) {
+		gst_structure_fixate_field_nearest_fraction(out, "pixel-aspect-ratio", parN, parD);
+		gst_structure_get_fraction(out, "pixel-aspect-ratio", &outParN, &outParD);
+	}
+	const GValue *w = gst_structure_get_value(out, "width");
+	const GValue *h = gst_structure_get_value(out, "height");
+	bool wFixed = w && G_VALUE_HOLDS_INT(w), hFixed = h && G_VALUE_HOLDS_INT(h);
+	if (wFixed && !hFixed && inW > 0 && parD > 0) {
+		gint outW = g_value_get_int(w);
+		/* height = width * outPar / DAR, DAR = inW * par / inH */
+		guint64 num = static_cast<guint64>(outW) * outParN * inH * parD;
+		guint64 den = static_cast<guint64>(outParD) * inW * parN;
+		gint outH = den ? static_cast<gint>((num + den / 2) / den) : inH;
+		gst_structure_fixate_field_nearest_int(out, "height", MAX(outH, 1));
+	} else if (hFixed && !wFixed && inH > 0 && parN > 0) {
+		gint outH = g_value_get_int(h);
+		guint64 num = static_cast<guint64>(outH) * inW * parN * outParD;
+		guint64 den = static_cast<guint64>(inH) * parD * outParN;
+		gint outW = den ? static_cast<gint>((num + den / 2) / den) : inW;
+		gst_structure_fixate_field_nearest_int(out, "width", MAX(outW, 1));
+	} else {
+		gst_structure_fixate_field_nearest_int(out, "width", inW);
+		gst_structure_fixate_field_nearest_int(out, "height", inH);
+	}
+}
+
+GstCaps *fixateCaps(GstBaseTransform *trans, GstPadDirection direction, GstCaps *caps,
+		    GstCaps *othercaps)
+{
+	othercaps = gst_caps_truncate(othercaps);
+	othercaps = gst_caps_make_writable(othercaps);
+	if (direction != GST_PAD_SINK || gst_caps_is_empty(othercaps))
+		return gst_caps_fixate(othercaps);
+
+	GstStructure *in = gst_caps_get_structure(caps, 0);
+	GstStructure *out = gst_caps_get_structure(othercaps, 0);
+	const gchar *inFormat = gst_structure_get_string(in, "format");
+	/* The input's format when downstream takes it: no conversion. */
+	if (inFormat)
+		gst_structure_fixate_field_string(out, "format", inFormat);
+	fixateSize(in, out);
+
+	/* YUV to YUV keeps the input's colorimetry and siting, so that no
+	 * matrix is applied; RGB and gray take their defaults. */
+	const gchar *outFormat = gst_structure_get_string(out, "format");
+	if (inFormat && outFormat && isYuvFormat(inFormat) && isYuvFormat(outFormat)) {
+		for (const char *field : { "colorimetry", "chroma-site" }) {
+			const gchar *value = gst_structure_get_string(in, field);
+			if (!value)
+				continue;
+			if (!gst_structure_has_field(out, field))
+				gst_structure_set(out, field, G_TYPE_STRING, value, nullptr);
+			else
+				gst_structure_fixate_field_string(out, field, value);
+		}
+	}
+	othercaps = gst_caps_fixate(othercaps);
+	GST_DEBUG_OBJECT(trans, "fixated to %" GST_PTR_FORMAT, othercaps);
+	return othercaps;
+}
+
+gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstCaps *outcaps,
+		 GstVideoInfo *out)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(filter);
+	State *state = self->state;
+
+	std::string error;
+	zcbuf::convert::Converter converter;
+	if (!converter.configure(*in, *out, error)) {
+		GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+				  ("zcconvert cannot convert %s to %s",
+				   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(in)),
+				   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(out))),
+				  ("%s (%" GST_PTR_FORMAT " to %" GST_PTR_FORMAT ")", error.c_str(),
+				   incaps, outcaps));
+		return FALSE;
+	}
+	std::string work = converter.describe();
+	bool nothing = !converter.hasWork();
+	if (!nothing && GST_VIDEO_INFO_IS_INTERLACED(in)) {
+		GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+				  ("zcconvert does not convert interlaced video"),
+				  ("%" GST_PTR_FORMAT " to %" GST_PTR_FORMAT, incaps, outcaps));
+		return FALSE;
+	}
+	state->converter = std::move(converter);
+	state->outputDmabuf = gst_zcbuf_caps_has_dmabuf_feature(outcaps, 0);
+	/* Caps that differ only in their memory feature are no passthrough
+	 * when the output promises dma-bufs the input did not. */
+	state->ensureDmabuf = nothing && state->outputDmabuf &&
+			      !gst_zcbuf_caps_has_dmabuf_feature(incaps, 0);
+	nothing = nothing && !state->ensureDmabuf;
+	gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), nothing);
+	GST_INFO_OBJECT(self, "%s: %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+			nothing ? "passthrough" : work.c_str(), incaps, outcaps);
+	return TRUE;
+}
+
+gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(trans);
+	std::string backend = backendOf(self);
+	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0 };
+	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
+}
+
+gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQuery *query)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(trans);
+	GstCaps *caps = nullptr;
+	gst_query_parse_allocation(query, &caps, nullptr);
+	std::string backend = backendOf(self);
+
+	if (!decideQuery) {
+		/* Passthrough: the buffers go on downstream, so downstream's
+		 * answer counts; zcconvert's pool only when it has none. */
+		gst_pad_peer_query(GST_BASE_TRANSFORM_SRC_PAD(trans), query);
+		if (gst_query_get_n_allocation_pools(query) > 0)
+			return TRUE;
+	}
+	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_gives_dmabuf(backend.c_str())) {
+		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
+		return TRUE;
+	}
+	if (!gst_zcbuf_propose_allocation(query, 1, backend.empty() ? nullptr : backend.c_str()))
+		GST_CAT_WARNING_OBJECT(CAT_PERFORMANCE, self,
+				       "no zcbuf pool for upstream (backend '%s'): upstream writes "
+				       "into memory of its own",
+				       backend.c_str());
+	return TRUE;
+}
+
+GstFlowReturn transformFrame(GstVideoFilter *filter, GstVideoFrame *in, GstVideoFrame *out)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(filter);
+	State *state = self->state;
+	GST_OBJECT_LOCK(self);
+	guint threads = state->threads ? state->threads : g_get_num_processors();
+	GST_OBJECT_UNLOCK(self);
+	state->runner.setThreads(MIN(threads, kMaxThreads));
+
+	state->converter.convert(zcbuf::convert::imageOf(*in), zcbuf::convert::imageOf(*out), state->runner);
+	state->frames++;
+	return GST_FLOW_OK;
+}
+
+/* GstVideoFilter's transform maps the frames and calls transformFrame();
+ * this one does the same, but says what is wrong with a buffer that is no
+ * frame instead of warning and pushing an unwritten output buffer. */
+GstFlowReturn transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *outbuf)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(trans);
+	GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+
+	if (gst_buffer_get_size(inbuf) == 0) {
+		/* Not a frame (a gap): say so downstream, when it has a time,
+		 * and drop it. */
+		GST_DEBUG_OBJECT(self, "empty buffer at %" GST_TIME_FORMAT ": a gap",
+				 GST_TIME_ARGS(GST_BUFFER_PTS(inbuf)));
+		if (GST_BUFFER_PTS_IS_VALID(inbuf))
+			gst_pad_push_event(GST_BASE_TRANSFORM_SRC_PAD(trans),
+					   gst_event_new_gap(GST_BUFFER_PTS(inbuf),
+							     GST_BUFFER_DURATION(inbuf)));
+		return GST_BASE_TRANSFORM_FLOW_DROPPED;
+	}
+	if (outbuf == inbuf) {
+		/* prepareOutputBuffer() forwarded dma-buf memory as it is. */
+		return GST_FLOW_OK;
+	}
+
+	GstVideoFrame in, out;
+	if (!gst_video_frame_map(&in, &filter->in_info, inbuf, GST_MAP_READ)) {
+		GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Invalid video frame"),
+				  ("a buffer of %" G_GSIZE_FORMAT
+				   " bytes is not a %dx%d %s frame (%" G_GSIZE_FORMAT " bytes)",
+				   gst_buffer_get_size(inbuf), GST_VIDEO_INFO_WIDTH(&filter->in_info),
+				   GST_VIDEO_INFO_HEIGHT(&filter->in_info),
+				   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&filter->in_info)),
+				   GST_VIDEO_INFO_SIZE(&filter->in_info)));
+		return GST_FLOW_ERROR;
+	}
+	if (!gst_video_frame_map(&out, &filter->out_info, outbuf, GST_MAP_WRITE)) {
+		gst_video_frame_unmap(&in);
+		GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Cannot write the output frame"),
+				  ("mapping %" GST_PTR_FORMAT " for writing failed", outbuf));
+		return GST_FLOW_ERROR;
+	}
+
+	GstFlowReturn ret = GST_FLOW_OK;
+	if (self->state->ensureDmabuf) {
+		gsize bytes = GST_VIDEO_INFO_SIZE(&filter->in_info);
+		GST_CAT_INFO_OBJECT(CAT_PERFORMANCE, self,
+				    "copying a frame that is not in dma-buf memory into memory:DMABuf "
+				    "output (%" G_GSIZE_FORMAT " bytes)",
+				    bytes);
+		if (gst_video_frame_copy(&out, &in))
+			gst_zcbuf_record_copy(GST_OBJECT(self), bytes,
+					      "input not in dma-buf memory, output memory:DMABuf");
+		else
+			ret = GST_FLOW_ERROR;
+	} else {
+		ret = transformFrame(filter, &in, &out);
+	}
+	gst_video_frame_unmap(&out);
+	gst_video_frame_unmap(&in);
+	if (ret == GST_FLOW_ERROR)
+		GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot copy the frame"),
+				  ("gst_video_frame_copy failed"));
+	return ret;
+}
+
+/* For memory:DMABuf output of unconverted frames: frames already in dma-buf
+ * memory go on as they are (outbuf == inbuf); others get a buffer of the
+ * output pool and are copied in transform(). */
+GstFlowReturn prepareOutputBuffer(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer **outbuf)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(trans);
+	if (self->state->ensureDmabuf && gst_buffer_n_memory(inbuf) > 0) {
+		bool allDmabuf = true;
+		for (guint i = 0; i < gst_buffer_n_memory(inbuf); i++)
+			allDmabuf = allDmabuf && gst_is_dmabuf_memory(gst_buffer_peek_memory(inbuf, i));
+		if (allDmabuf) {
+			*outbuf = inbuf;
+			return GST_FLOW_OK;
+		}
+	}
+	return GST_BASE_TRANSFORM_CLASS(gst_zc_convert_parent_class)
+		->prepare_output_buffer(trans, inbuf, outbuf);
+}
+
+void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(object);
+	GST_OBJECT_LOCK(self);
+	switch (id) {
+	case PROP_BACKEND: {
+		const gchar *spec = g_value_get_string(value);
+		self->state->backend = spec ? spec : "";
+		break;
+	}
+	case PROP_N_THREADS:
+		self->state->threads = g_value_get_uint(value);
+		break;
+	case PROP_METHOD:
+		self->method = static_cast<GstZcConvertMethod>(g_value_get_enum(value));
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+	}
+	GST_OBJECT_UNLOCK(self);
+}
+
+void getProperty(GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(object);
+	GST_OBJECT_LOCK(self);
+	switch (id) {
+	case PROP_BACKEND:
+		g_value_set_string(value, self->state->backend.c_str());
+		break;
+	case PROP_N_THREADS:
+		g_value_set_uint(value, self->state->threads);
+		break;
+	case PROP_METHOD:
+		g_value_set_enum(value, self->method);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+	}
+	GST_OBJECT_UNLOCK(self);
+}
+
+gboolean stop(GstBaseTransform *trans)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(trans);
+	GST_DEBUG_OBJECT(self, "stopping after %" G_GUINT64_FORMAT " converted frames",
+			 self->state->frames);
+	/* The worker threads go with the element (a restart keeps them);
+	 * the conversion plan with the next caps. */
+	self->state->converter = zcbuf::convert::Converter();
+	self->state->frames = 0;
+	return TRUE;
+}
+
+} /* namespace */
+
+static void gst_zc_convert_init(GstZcConvert *self)
+{
+	self->state = new State();
+	self->method = GST_ZCCONVERT_METHOD_CPU;
+	/* Caps that match need no work at all: the same buffer goes on. */
+	gst_base_transform_set_prefer_passthrough(GST_BASE_TRANSFORM(self), TRUE);
+}
+
+static void gst_zc_convert_finalize(GObject *object)
+{
+	delete std::exchange(GST_ZC_CONVERT(object)->state, nullptr);
+	G_OBJECT_CLASS(gst_zc_convert_parent_class)->finalize(object);
+}
+
+static void gst_zc_convert_class_init(GstZcConvertClass *klass)
+{
+	GObjectClass *objectClass = G_OBJECT_CLASS(klass);
+	GstElementClass *elementClass = GST_ELEMENT_CLASS(klass);
+	GstBaseTransformClass *transClass = GST_BASE_TRANSFORM_CLASS(klass);
+	GstVideoFilterClass *filterClass = GST_VIDEO_FILTER_CLASS(klass);
+
+	GST_DEBUG_CATEGORY_INIT(gst_zc_convert_debug, "zcconvert", 0,
+				"zcbuf colour converter and scaler");
+	GST_DEBUG_CATEGORY_GET(CAT_PERFORMANCE, "GST_PERFORMANCE");
+
+	objectClass->set_property = setProperty;
+	objectClass->get_property = getProperty;
+	objectClass->finalize = gst_zc_convert_finalize;
+
+	g_object_class_install_property(
+		objectClass, PROP_BACKEND,
+		g_param_spec_string(
+			"backend", "Backend",
+			"zcbuf allocation backend of the pool zcconvert creates (when downstream's "
+			"is not usable) and proposes upstream: module, dma-heap[:HEAP], udmabuf, "
+			"drm[:/dev/dri/cardN], memfd; empty for ZCBUF_BACKEND or the best "
+			"available",
+			"",
+			static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+						 GST_PARAM_MUTABLE_READY)));
+	g_object_class_install_property(
+		objectClass, PROP_N_THREADS,
+		g_param_spec_uint("n-threads", "Threads",
+				  "Threads converting each frame in bands of rows (scaling: one "
+				  "plane per thread); 0 for one per CPU core. The output does not "
+				  "depend on it",
+				  0, kMaxThreads, kDefaultThreads,
+				  static_cast<GParamFlags>(G_PARAM_READWRITE |
+							   G_PARAM_STATIC_STRINGS |
+							   GST_PARAM_MUTABLE_PLAYING)));
+	g_object_class_install_property(
+		objectClass, PROP_METHOD,
+		g_param_spec_enum("method", "Method",
+				  "Where the conversion runs: cpu (the only method in this "
+				  "release; gl and auto come with the display work)",
+				  GST_TYPE_ZC_CONVERT_METHOD, GST_ZCCONVERT_METHOD_CPU,
+				  static_cast<GParamFlags>(G_PARAM_READWRITE |
+							   G_PARAM_STATIC_STRINGS |
+							   GST_PARAM_MUTABLE_READY)));
+
+	gst_element_class_set_static_metadata(
+		elementClass, "Zero-copy video converter and scaler",
+		"Filter/Converter/Video/Scaler/Colorspace",
+		"Converts and scales NV12, I420, YUY2, UYVY, BGRx, RGBx, BGRA, RGBA and GRAY8 "
+		"straight into zcbuf memory, pixels within 2 levels of videoconvert's",
+		"zcbuf project");
+	GstCaps *caps = templateCaps();
+	gst_element_class_add_pad_template(
+		elementClass, gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
+	gst_element_class_add_pad_template(
+		elementClass, gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
+	gst_caps_unref(caps);
+
+	transClass->passthrough_on_same_caps = TRUE;
+	transClass->transform_caps = transformCaps;
+	transClass->fixate_caps = fixateCaps;
+	transClass->propose_allocation = proposeAllocation;
+	transClass->decide_allocation = decideAllocation;
+	transClass->transform = transform;
+	transClass->prepare_output_buffer = prepareOutputBuffer;
+	transClass->stop = stop;
+	filterClass->set_info = setInfo;
+	/* Also tells GstVideoFilter that zcconvert is not in-place. */
+	filterClass->transform_frame = transformFrame;
+
+	gst_type_mark_as_plugin_api(GST_TYPE_ZC_CONVERT_METHOD, static_cast<GstPluginAPIFlags>(0));
+}
