@@ -195,5 +195,35 @@ class TargetTest(unittest.TestCase):
             self.assertTrue(target.get("why", "").strip(), target["text"])
 
 
+def tests_in(suite):
+    for item in suite:
+        if isinstance(item, unittest.TestSuite):
+            yield from tests_in(item)
+        else:
+            yield item
+
+
+def main():
+    """Every case as a TAP line, which Meson and .ci/summarize.py count."""
+    tests = list(tests_in(unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])))
+    print(f"1..{len(tests)}")
+    failed = 0
+    for number, test in enumerate(tests, 1):
+        result = unittest.TestResult()
+        test.run(result)
+        problems = result.failures + result.errors
+        name = test.id().split(".", 1)[1]
+        if problems:
+            failed += 1
+            print(f"not ok {number} - {name}")
+            for _test, trace in problems:
+                print("\n".join("# " + line for line in trace.splitlines()))
+        elif result.skipped:
+            print(f"ok {number} - {name} # SKIP {result.skipped[0][1]}")
+        else:
+            print(f"ok {number} - {name}")
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
-    unittest.main()
+    sys.exit(main())
