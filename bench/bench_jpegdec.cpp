@@ -169,7 +169,8 @@ std::vector<Subject> subjects()
 int main(int argc, char **argv)
 {
 	gst_init(&argc, &argv);
-	for (const char *element : { "zcjpegdec", "jpegdec", "avdec_mjpeg", "jpegparse", "jpegenc", "videotestsrc" })
+	for (const char *element :
+	     { "zcjpegdec", "jpegdec", "avdec_mjpeg", "jpegparse", "jpegenc", "videotestsrc" })
 		bench::requireElement(element);
 
 	const int frames = bench::slow() ? 20 : 200;

@@ -48,8 +48,19 @@ inline std::size_t lastLevelCacheBytes()
 		if (type == "Instruction" || size.empty())
 			continue;
 		std::size_t bytes = std::strtoull(size.c_str(), nullptr, 10);
-		char suffix = size.back();
-		bytes *= suffix == 'K' ? 1024u : suffix == 'M' ? 1024u * 1024u : suffix == 'G' ? 1024u * 1024u * 1024u : 1u;
+		switch (size.back()) {
+		case 'G':
+			bytes <<= 10;
+			[[fallthrough]];
+		case 'M':
+			bytes <<= 10;
+			[[fallthrough]];
+		case 'K':
+			bytes <<= 10;
+			break;
+		default:
+			break;
+		}
 		if (level > bestLevel || (level == bestLevel && bytes > best)) {
 			best = bytes;
 			bestLevel = level;

@@ -216,7 +216,8 @@ void runCase(const char *label, const char *from, const char *to, int width, int
 		bounds.push_back(meter.streamFramesPerSecond(threads, inBytes, outBytes));
 	}
 
-	std::string name = std::string(label) + " " + from + "->" + to + ", " + bench::threadsText(threads);
+	std::string name =
+		std::string(label) + " " + from + "->" + to + ", " + bench::threadsText(threads);
 	bench::Measurement zcFps = bench::medianOf(zcRates), bound = bench::medianOf(bounds);
 	bench::report("zcconvert", name, "zcconvert", zcFps, "frames/s", "higher");
 	bench::report("zcconvert", name, "videoconvert", bench::medianOf(vcRates), "frames/s",

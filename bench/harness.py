@@ -71,7 +71,7 @@ def load_average(proc_loadavg):
 class Snapshot:
     wall: float           # seconds, monotonic
     busy: float           # busy CPU seconds of the whole machine
-    own: float            # CPU seconds of our finished children
+    own: float            # CPU seconds of the driver and its finished children
     loadavg: float        # 1-minute load average
 
 
