@@ -1,14 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * zcjpegdec against jpegdec: frames per second decoding a 1080p MJPEG clip
- * held in memory (videotestsrc's zone plate, moving, through jpegenc at
- * quality 85: about 300 KB a frame, as a detailed camera picture), 4:2:0
- * and 4:2:2 (what webcams send), into fakesink. zcjpegdec runs with one and
- * with two decoding threads; jpegdec has no threads, so its one measurement
- * is the baseline of both cases. The subjects alternate within every
- * repetition, on the same buffers; each reports its best repetition.
+ * zcjpegdec against the MJPEG decoders a user would otherwise pick, jpegdec
+ * (libjpeg-turbo) and avdec_mjpeg (FFmpeg), and against libjpeg-turbo
+ * itself with no GStreamer around it, on a 1080p MJPEG clip held in memory
+ * (bench::recordZonePlate), 4:2:0 and 4:2:2 (what webcams send), into
+ * fakesink.
+ *
+ * Threads: zcjpegdec runs with n-threads 1 and 2, avdec_mjpeg with
+ * max-threads 1 and 2 where FFmpeg can thread MJPEG (the element only has
+ * the property then); a decoder without threads is measured once and that
+ * measurement stands at both thread counts. avdec_mjpeg takes only parsed
+ * JPEG, so jpegparse goes before it, as in a user's pipeline. libjpeg-turbo alone decodes
+ * the same frames on this thread the way zcjpegdec configures it (raw
+ * planes, the fast integer IDCT, no fancy upsampling): the limit of a
+ * one-thread libjpeg-turbo decoder.
+ *
+ * Per-frame latency, from entering the decoder to reaching the sink, twice:
+ * with frames pushed as fast as the pipeline takes them (frames waiting in
+ * a frame-parallel decoder count), and at a camera's 30 frames/s, where a
+ * decoder that holds frames back shows it.
+ *
+ * The subjects alternate within every repetition, on the same buffers;
+ * frames/s are each subject's best repetition, latencies the median frame.
  */
+#include <csetjmp>
+#include <cstdio>
+
+#include <jpeglib.h>
+
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,12 +41,127 @@
 
 namespace {
 
-/* The best of the alternating repetitions: this 2-core machine is shared,
- * and interference only ever makes a run slower, so the fastest run of
- * each subject is the one least disturbed. */
-double best(const std::vector<double> &values)
+/* libjpeg-turbo decoding frames into planes of its own, configured as
+ * zcjpegdec configures it. */
+class PlainDecoder {
+public:
+	PlainDecoder()
+	{
+		cinfo_.err = jpeg_std_error(&errors_);
+		errors_.error_exit = [](j_common_ptr cinfo) {
+			char message[JMSG_LENGTH_MAX];
+			(*cinfo->err->format_message)(cinfo, message);
+			bench::fail(std::string("libjpeg-turbo: ") + message);
+		};
+		jpeg_create_decompress(&cinfo_);
+	}
+	PlainDecoder(const PlainDecoder &) = delete;
+	~PlainDecoder() { jpeg_destroy_decompress(&cinfo_); }
+
+	void decode(GstBuffer *frame)
+	{
+		GstMapInfo map;
+		if (!gst_buffer_map(frame, &map, GST_MAP_READ))
+			bench::fail("cannot map a JPEG frame");
+		jpeg_mem_src(&cinfo_, map.data, map.size);
+		jpeg_read_header(&cinfo_, TRUE);
+		cinfo_.raw_data_out = TRUE;
+		cinfo_.out_color_space = cinfo_.jpeg_color_space;
+		cinfo_.do_fancy_upsampling = FALSE;
+		cinfo_.do_block_smoothing = FALSE;
+		cinfo_.dct_method = JDCT_IFAST;
+		jpeg_start_decompress(&cinfo_);
+		const int groupLines = cinfo_.max_v_samp_factor * DCTSIZE;
+		const int components = cinfo_.num_components;
+		if (components > 3)
+			bench::fail("libjpeg-turbo: more than 3 components");
+		/* Planes rounded up to whole block rows, so that the last row
+		 * group has somewhere to go. */
+		for (int c = 0; c < components; c++) {
+			const jpeg_component_info &info = cinfo_.comp_info[c];
+			std::size_t stride = info.width_in_blocks * DCTSIZE;
+			std::size_t rows = info.height_in_blocks * DCTSIZE + info.v_samp_factor * DCTSIZE;
+			if (planes_[c].size() < stride * rows)
+				planes_[c].resize(stride * rows);
+			strides_[c] = stride;
+		}
+		while (cinfo_.output_scanline < cinfo_.output_height) {
+			unsigned group = cinfo_.output_scanline / groupLines;
+			for (int c = 0; c < components; c++) {
+				const jpeg_component_info &info = cinfo_.comp_info[c];
+				int rows = info.v_samp_factor * DCTSIZE;
+				rowPointers_[c].resize(rows);
+				for (int j = 0; j < rows; j++)
+					rowPointers_[c][j] = planes_[c].data() +
+							     (group * rows + j) * strides_[c];
+				arrays_[c] = rowPointers_[c].data();
+			}
+			jpeg_read_raw_data(&cinfo_, arrays_, groupLines);
+		}
+		jpeg_finish_decompress(&cinfo_);
+		gst_buffer_unmap(frame, &map);
+	}
+
+private:
+	jpeg_decompress_struct cinfo_{};
+	jpeg_error_mgr errors_{};
+	std::vector<JSAMPLE> planes_[3];
+	std::size_t strides_[3] = {};
+	std::vector<JSAMPROW> rowPointers_[3];
+	JSAMPARRAY arrays_[3] = {};
+};
+
+/* Frames per second and each frame's decode time (ms) of one pass. */
+bench::PipelineRun decodeAlone(PlainDecoder &decoder, const bench::Clip &clip)
 {
-	return *std::max_element(values.begin(), values.end());
+	using Clock = std::chrono::steady_clock;
+	bench::PipelineRun run;
+	auto start = Clock::now();
+	for (GstBuffer *frame : clip.frames) {
+		auto before = Clock::now();
+		decoder.decode(frame);
+		run.latenciesMs.push_back(
+			std::chrono::duration<double, std::milli>(Clock::now() - before).count());
+	}
+	std::chrono::duration<double> elapsed = Clock::now() - start;
+	run.framesPerSecond = clip.frames.size() / elapsed.count();
+	return run;
+}
+
+struct Subject {
+	std::string name;  /* as reported */
+	std::string chain; /* empty: libjpeg-turbo alone */
+	std::vector<int> threads; /* the thread counts this measurement stands for */
+};
+
+bool hasProperty(const char *element, const char *property)
+{
+	GstElement *probe = gst_element_factory_make(element, nullptr);
+	if (!probe)
+		bench::fail(std::string("element ") + element + " is missing");
+	bool has = g_object_class_find_property(G_OBJECT_GET_CLASS(probe), property) != nullptr;
+	gst_object_unref(probe);
+	return has;
+}
+
+std::vector<Subject> subjects()
+{
+	std::vector<Subject> list = {
+		{ "jpegdec", "jpegdec name=dec", { 1, 2 } },
+		{ "zcjpegdec", "zcjpegdec name=dec n-threads=1", { 1 } },
+		{ "zcjpegdec", "zcjpegdec name=dec n-threads=2", { 2 } },
+	};
+	if (hasProperty("avdec_mjpeg", "max-threads")) {
+		list.push_back({ "avdec_mjpeg", "jpegparse ! avdec_mjpeg name=dec max-threads=1", { 1 } });
+		list.push_back({ "avdec_mjpeg", "jpegparse ! avdec_mjpeg name=dec max-threads=2", { 2 } });
+	} else {
+		/* Debian 12's FFmpeg 5.1 has no MJPEG threading: gst-libav
+		 * then has no max-threads property. */
+		std::fprintf(stderr, "avdec_mjpeg has no max-threads: one thread only\n");
+		list.push_back({ "avdec_mjpeg (no threads)", "jpegparse ! avdec_mjpeg name=dec", { 1, 2 } });
+	}
+	list.push_back({ "libjpeg-turbo alone", "", { 1 } });
+	return list;
 }
 
 } /* namespace */
@@ -33,41 +169,67 @@ double best(const std::vector<double> &values)
 int main(int argc, char **argv)
 {
 	gst_init(&argc, &argv);
-	bench::requireElement("zcjpegdec");
-	bench::requireElement("jpegdec");
+	for (const char *element :
+	     { "zcjpegdec", "jpegdec", "avdec_mjpeg", "jpegparse", "jpegenc", "videotestsrc" })
+		bench::requireElement(element);
 
 	const int frames = bench::slow() ? 20 : 200;
+	const int pacedFrames = bench::slow() ? 6 : 30;
+	const double cameraFps = 30.0;
 	const int repetitions = bench::slow() ? 1 : 5;
 	const std::vector<std::pair<std::string, std::string>> samplings = {
 		{ "4:2:0", "I420" },
 		{ "4:2:2", "Y42B" },
 	};
-	const std::vector<std::pair<std::string, std::string>> subjects = {
-		{ "jpegdec", "jpegdec" },
-		{ "zcjpegdec 1", "zcjpegdec n-threads=1" },
-		{ "zcjpegdec 2", "zcjpegdec n-threads=2" },
-	};
+	const std::vector<Subject> list = subjects();
+	PlainDecoder plain;
 
 	for (const auto &[sampling, format] : samplings) {
 		bench::Clip clip;
-		bench::record("videotestsrc num-buffers=" + std::to_string(frames) +
-				      " pattern=zone-plate kx2=8 ky2=8 kt=2 ! video/x-raw,format=" +
-				      format + ",width=1920,height=1080,framerate=30/1 ! jpegenc quality=85",
-			      &clip);
-		std::map<std::string, std::vector<double>> rates;
+		bench::recordZonePlate(frames, format, &clip);
+		bench::Clip paced;
+		paced.caps = gst_caps_ref(clip.caps);
+		for (int i = 0; i < pacedFrames; i++)
+			paced.frames.push_back(gst_buffer_ref(clip.frames[i]));
+
+		std::vector<std::vector<double>> rates(list.size()), latencies(list.size()),
+			pacedLatencies(list.size());
 		for (int r = 0; r < repetitions; r++)
-			for (const auto &[name, chain] : subjects)
-				rates[name].push_back(bench::framesPerSecond(clip, chain));
+			for (std::size_t s = 0; s < list.size(); s++) {
+				bench::PipelineRun run = list[s].chain.empty()
+								 ? decodeAlone(plain, clip)
+								 : bench::runPipeline(clip, list[s].chain);
+				rates[s].push_back(run.framesPerSecond);
+				latencies[s].insert(latencies[s].end(), run.latenciesMs.begin(),
+						    run.latenciesMs.end());
+			}
+		for (std::size_t s = 0; s < list.size(); s++) {
+			bench::PipelineRun run = list[s].chain.empty()
+							 ? decodeAlone(plain, paced)
+							 : bench::runPipeline(paced, list[s].chain, cameraFps);
+			pacedLatencies[s] = run.latenciesMs;
+		}
 
 		const std::string clipName = "1080p " + sampling + " MJPEG";
-		const double jpegdec = best(rates["jpegdec"]);
 		for (int threads : { 1, 2 }) {
-			std::string name = clipName + ", " + std::to_string(threads) +
-					   (threads == 1 ? " thread" : " threads");
-			bench::report("jpeg-decode", name, "zcjpegdec",
-				      best(rates["zcjpegdec " + std::to_string(threads)]),
-				      "frames/s", "higher");
-			bench::report("jpeg-decode", name, "upstream jpegdec", jpegdec, "frames/s", "higher");
+			std::string name = clipName + ", " + bench::threadsText(threads);
+			for (std::size_t s = 0; s < list.size(); s++) {
+				const Subject &subject = list[s];
+				if (std::find(subject.threads.begin(), subject.threads.end(), threads) ==
+				    subject.threads.end())
+					continue;
+				bool alone = subject.chain.empty();
+				bench::report("jpeg-decode", name, subject.name, bench::bestOf(rates[s]),
+					      "frames/s", "higher",
+					      alone ? bench::Role::Limit : bench::Role::Subject);
+				bench::report("jpeg-latency", name + ", as fast as it goes", subject.name,
+					      bench::medianOf(latencies[s]), "ms a frame", "lower");
+				bench::report("jpeg-latency",
+					      name + ", camera pace " + std::to_string(int(cameraFps)) +
+						      " frames/s",
+					      subject.name, bench::medianOf(pacedLatencies[s]),
+					      "ms a frame", "lower");
+			}
 		}
 	}
 	gst_deinit();

@@ -34,33 +34,12 @@
 
 namespace {
 
-/* The best of the alternating repetitions: this 2-core machine is shared,
- * and interference only ever makes a run slower, so the fastest run of
- * each subject is the one least disturbed. */
-double best(const std::vector<double> &values)
-{
-	return *std::max_element(values.begin(), values.end());
-}
-
 /* The main path thumbnails are taken from. */
 /* The size is pinned: through a tee the thumbnail branch's 320x180 would
  * otherwise be negotiated for the whole path, zcconvert scaling the main
  * stream down to it. */
 const std::string kMain =
 	"zcjpegdec n-threads=2 ! zcconvert ! video/x-raw,format=BGRx,width=1920,height=1080";
-
-void removeFiles(const std::string &directory)
-{
-	GDir *dir = g_dir_open(directory.c_str(), 0, nullptr);
-	if (!dir)
-		return;
-	while (const gchar *name = g_dir_read_name(dir)) {
-		gchar *path = g_build_filename(directory.c_str(), name, nullptr);
-		g_unlink(path);
-		g_free(path);
-	}
-	g_dir_close(dir);
-}
 
 } /* namespace */
 
@@ -73,16 +52,10 @@ int main(int argc, char **argv)
 
 	const int frames = bench::slow() ? 30 : 300;
 	const int repetitions = bench::slow() ? 1 : 5;
-	gchar *tmp = g_dir_make_tmp("zcbuf-bench-XXXXXX", nullptr);
-	const std::string dir = tmp;
-	g_free(tmp);
+	const std::string dir = bench::makeTempDirectory();
 
 	bench::Clip clip;
-	bench::record("videotestsrc num-buffers=" + std::to_string(frames) +
-			      " pattern=zone-plate kx2=8 ky2=8 kt=2 ! "
-			      "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! "
-			      "jpegenc quality=85",
-		      &clip);
+	bench::recordZonePlate(frames, "I420", &clip);
 
 	const std::vector<std::pair<std::string, std::string>> subjects = {
 		{ "no thumbnails", kMain + " ! queue ! fakesink name=sink sync=false" },
@@ -99,13 +72,13 @@ int main(int argc, char **argv)
 	for (int r = 0; r < repetitions; r++)
 		for (const auto &[name, chain] : subjects) {
 			rates[name].push_back(bench::framesPerSecond(clip, chain));
-			removeFiles(dir);
+			bench::removeFiles(dir);
 		}
 	g_rmdir(dir.c_str());
 
 	const std::string name = "1080p MJPEG, " + kMain + ", 1 thumbnail/s";
 	for (const auto &[subject, chain] : subjects)
-		bench::report("thumbnail-cost", name, subject, best(rates[subject]),
+		bench::report("thumbnail-cost", name, subject, bench::bestOf(rates[subject]),
 			      "frames/s", "higher");
 	gst_deinit();
 	return 0;

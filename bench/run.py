@@ -3,10 +3,13 @@
 """Runs every zcbuf benchmark side by side with its upstream counterpart.
 
 Each benchmark program (listed in BUILD/bench/benchmarks.txt by Meson) prints
-lines of the form  BENCH {json}  with group, case, subject, value, unit and
-better. This driver runs all programs --runs times, interleaved, takes the
-median of each (group, case, subject), checks bench/targets.json, and writes
-docs/benchmarks.md plus one PNG chart per group (gnuplot).
+lines of the form  BENCH {json}  (bench/bench_output.h). This driver runs all
+programs --runs times, interleaved, records the machine's load around each
+program and repeats once any program that ran while other processes used
+more than --busy-share of a core, takes the median of each (group, case,
+subject), checks that no subject beats a physical limit (a harness error,
+exit status 2) and the targets of bench/targets.json, and writes
+OUT/benchmarks.md plus one PNG chart per group (gnuplot) in OUT/bench/.
 
 Timings on these machines are noisy: every comparison is made inside one
 program run, subjects alternating, and the tables quote ratios.
@@ -17,12 +20,17 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
 
 SOURCE = Path(__file__).resolve().parent.parent
 
@@ -31,12 +39,17 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default=str(SOURCE / "build"), help="Meson build directory")
-    parser.add_argument("--out", default=str(SOURCE / "docs"), help="where benchmarks.md goes")
+    parser.add_argument("--out", help="where benchmarks.md and bench/*.png go "
+                        "(default: BUILD/bench-results)")
     parser.add_argument("--runs", type=int, default=3, help="runs of every program")
     parser.add_argument("--only", action="append", default=[],
                         help="run only programs whose name contains this (repeatable)")
     parser.add_argument("--check", action="store_true",
                         help="exit non-zero when a target is missed")
+    parser.add_argument("--busy-share", type=float, default=harness.BUSY_SHARE,
+                        help="share of one core other processes may use before a run is busy")
+    parser.add_argument("--command", default="bench/run.py",
+                        help="the command line to quote in the report")
     return parser.parse_args()
 
 
@@ -55,65 +68,31 @@ def environment(build):
     return env
 
 
-def run_program(path, env):
-    print(f"  {path.name}", flush=True)
-    result = subprocess.run([str(path)], env=env, stdout=subprocess.PIPE, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{path.name} exited with {result.returncode}")
-    rows = []
-    for line in result.stdout.splitlines():
-        if line.startswith("BENCH "):
-            rows.append(json.loads(line[len("BENCH "):]))
-    if not rows:
-        raise RuntimeError(f"{path.name} printed no BENCH line")
-    return rows
+def snapshot():
+    # This driver and the programs it waited for: everything else is others'.
+    own = sum(u.ru_utime + u.ru_stime
+              for u in (resource.getrusage(resource.RUSAGE_SELF),
+                        resource.getrusage(resource.RUSAGE_CHILDREN)))
+    return harness.Snapshot(
+        wall=time.monotonic(),
+        busy=harness.busy_cpu_seconds(Path("/proc/stat").read_text(),
+                                      os.sysconf("SC_CLK_TCK")),
+        own=own,
+        loadavg=harness.load_average(Path("/proc/loadavg").read_text()))
 
 
-def collect(paths, env, runs):
-    samples = {}   # (group, case, subject) -> [values]
-    meta = {}      # same key -> (unit, better, order)
-    order = 0
-    for run in range(runs):
-        print(f"run {run + 1}/{runs}", flush=True)
-        for path in paths:
-            for row in run_program(path, env):
-                key = (row["group"], row["case"], row["subject"])
-                samples.setdefault(key, []).append(float(row["value"]))
-                if key not in meta:
-                    meta[key] = (row["unit"], row["better"], order)
-                    order += 1
-    return {k: (statistics.median(v), min(v), max(v), len(v)) for k, v in samples.items()}, meta
+def program_runner(paths, env):
+    by_name = {p.name: p for p in paths}
 
-
-def find_subject(results, group, case, needle):
-    matches = [k for k in results if k[0] == group and k[1] == case and needle in k[2]]
-    return matches[0] if len(matches) == 1 else None
-
-
-def check_targets(results):
-    targets = json.loads((SOURCE / "bench" / "targets.json").read_text())
-    checks = []
-    for target in targets:
-        cases = sorted({k[1] for k in results
-                        if k[0] == target["group"] and target.get("case", "") in k[1]})
-        if not cases:
-            checks.append((target, None, None, None, "not measured"))
-            continue
-        for case in cases:
-            subject = find_subject(results, target["group"], case, target["subject"])
-            baseline = find_subject(results, target["group"], case, target["baseline"])
-            if not subject or not baseline:
-                checks.append((target, case, None, None, "subject or baseline missing"))
-                continue
-            ratio = results[subject][0] / results[baseline][0]
-            if target["op"] == "ratio>=":
-                met = ratio >= target["value"]
-            elif target["op"] == "ratio<=":
-                met = ratio <= target["value"]
-            else:
-                raise ValueError(f"unknown op {target['op']}")
-            checks.append((target, case, subject[2], ratio, "met" if met else "MISSED"))
-    return checks
+    def run_once(name):
+        print(f"  {name}", flush=True)
+        before = snapshot()
+        result = subprocess.run([str(by_name[name])], env=env, stdout=subprocess.PIPE, text=True)
+        load = harness.load_between(before, snapshot())
+        if result.returncode != 0:
+            raise harness.HarnessError(f"{name} exited with {result.returncode}")
+        return harness.parse_rows(result.stdout, name), load
+    return run_once
 
 
 def machine_description():
@@ -171,38 +150,74 @@ plot for [i=2:{len(subjects) + 1}] '{data}' using i:xtic(1) title columnhead(i)
     return png
 
 
-def write_report(results, meta, checks, out, command):
+def ratio_text(check):
+    return f"{check.ratio:.2f}" if check.ratio is not None else "-"
+
+
+def state_text(check):
+    return check.state + (" (busy machine)" if check.busy else "")
+
+
+def write_report(results, history, checks, violations, out, command, threshold):
     out = Path(out)
     charts = out / "bench"
     charts.mkdir(parents=True, exist_ok=True)
     groups = []
-    for key in sorted(results, key=lambda k: meta[k][2]):
+    for key in sorted(results, key=lambda k: results[k].order):
         if key[0] not in groups:
             groups.append(key[0])
 
+    busy_runs = [h for h in history if h.busy]
     lines = ["# Benchmarks", "",
              "Generated by `" + command + "` on " + machine_description() + ".",
              "Every program runs the zcbuf subject and its upstream counterpart side by side,"
-             " alternating, on the same input; the values are medians over all runs (min-max in"
-             " brackets). Ratios matter more than absolute values: the machines are noisy.", ""]
+             " alternating, on the same input; the values are medians over all runs (min-max of"
+             " every repetition in brackets). Ratios matter more than absolute values: the"
+             " machines are noisy.",
+             f"Other processes used more than {threshold:.2f} of a core during"
+             f" {len(busy_runs)} of {len(history)} program runs"
+             " (see [Machine load](#machine-load)); results and targets measured then are"
+             " marked busy.", ""]
+    lines += (SOURCE / "bench" / "how-to-read.md").read_text().rstrip().splitlines() + [""]
 
-    lines += ["## Targets", "", "| target | case | ratio | result |", "|---|---|---|---|"]
-    for target, case, _subject, ratio, state in checks:
-        ratio_text = f"{ratio:.2f}" if ratio is not None else "-"
-        lines.append(f"| {target['text']} | {case or '-'} | {ratio_text} | {state} |")
+    if violations:
+        lines += ["## Harness errors", "",
+                  "A subject beat a physical limit beyond both measurements' ranges: the limit is"
+                  " measured wrongly, and these results must not be read as results.", ""]
+        lines += [f"- {v}" for v in violations] + [""]
+
+    lines += ["## Targets", "", "| target | case | against | ratio | result | why |",
+              "|---|---|---|---|---|---|"]
+    for check in checks:
+        target = check.target
+        lines.append(f"| {target['text']} | {check.case or '-'} | {check.baseline or '-'} |"
+                     f" {ratio_text(check)} | {state_text(check)} | {target['why']} |")
     lines.append("")
 
     for group in groups:
-        keys = sorted((k for k in results if k[0] == group), key=lambda k: meta[k][2])
-        png = write_chart(group, [(k[1], k[2], results[k][0], meta[k][0]) for k in keys], charts)
+        keys = sorted((k for k in results if k[0] == group), key=lambda k: results[k].order)
+        png = write_chart(group, [(k[1], k[2], results[k].median, results[k].unit)
+                                  for k in keys], charts)
         lines += [f"## {group}", "", f"![{group}](bench/{png.name})", "",
                   "| case | subject | median | range | runs |", "|---|---|---|---|---|"]
         for k in keys:
-            median, low, high, n = results[k]
-            unit, better, _ = meta[k]
-            lines.append(f"| {k[1]} | {k[2]} | {median:.4g} {unit} ({better} is better) |"
-                         f" {low:.4g}-{high:.4g} | {n} |")
+            r = results[k]
+            name = k[2] + (" (limit)" if r.limit else "")
+            busy = f", {r.busy_runs} busy" if r.busy else ""
+            lines.append(f"| {k[1]} | {name} | {r.median:.4g} {r.unit} ({r.better} is better) |"
+                         f" {r.low:.4g}-{r.high:.4g} | {r.runs}{busy} |")
         lines.append("")
+
+    lines += ["## Machine load", "",
+              "CPU time other processes used while each program ran (/proc/stat less this"
+              " driver's children), as a share of one core, and the 1-minute load average.", "",
+              "| run | program | seconds | others' CPU (cores) | load average | verdict |",
+              "|---|---|---|---|---|---|"]
+    for h in history:
+        verdict = ("busy" if h.busy else "quiet") + (", the repeat" if h.rerun else "")
+        lines.append(f"| {h.run} | {h.program} | {h.load.wall:.1f} | {h.load.share:.2f} |"
+                     f" {h.load.loadavg:.2f} | {verdict} |")
+    lines.append("")
 
     (out / "benchmarks.md").write_text("\n".join(lines))
     print(f"wrote {out / 'benchmarks.md'} and {len(groups)} charts in {charts}")
@@ -212,18 +227,35 @@ def main():
     args = parse_args()
     if not shutil.which("gnuplot"):
         sys.exit("gnuplot is missing (Debian package gnuplot-nox)")
+    out = args.out or str(Path(args.build) / "bench-results")
     paths = programs(args.build)
     if args.only:
         paths = [p for p in paths if any(o in p.name for o in args.only)]
-    results, meta = collect(paths, environment(args.build), args.runs)
-    checks = check_targets(results)
-    command = "scripts/bench.sh" + (f" --runs {args.runs}" if args.runs != 3 else "")
-    write_report(results, meta, checks, args.out, command)
-    missed = [c for c in checks if c[4] != "met"]
-    for target, case, _s, ratio, state in checks:
-        ratio_text = f"{ratio:.2f}" if ratio is not None else "-"
-        print(f"{state:>8}  {target['text']}  [{case}]  ratio {ratio_text}")
-    if args.check and missed:
+    try:
+        results, history = harness.collect([p.name for p in paths], args.runs,
+                                           program_runner(paths, environment(args.build)),
+                                           args.busy_share)
+        targets = json.loads((SOURCE / "bench" / "targets.json").read_text())
+        checks = harness.check_targets(results, targets)
+    except harness.HarnessError as error:
+        sys.exit(f"harness error: {error}")
+    violations = harness.limit_violations(results)
+    write_report(results, history, checks, violations, out, args.command, args.busy_share)
+
+    for check in checks:
+        print(f"{state_text(check):>8}  {check.target['text']}  [{check.case}]"
+              f"  ratio {ratio_text(check)}")
+    busy = [c for c in checks if c.busy]
+    if busy:
+        print(f"{len(busy)} target(s) judged on results measured on a busy machine:")
+        for check in busy:
+            print(f"  {check.target['text']}  [{check.case}]")
+    if violations:
+        print("harness error: a subject beat a physical limit:", file=sys.stderr)
+        for v in violations:
+            print(f"  {v}", file=sys.stderr)
+        sys.exit(2)
+    if args.check and any(c.state not in ("met", "info") for c in checks):
         sys.exit(1)
 
 
