@@ -4,7 +4,7 @@
  * mmapping, syncing, migrating and closing shared buffers at once for a
  * bounded time; CPU readers racing migrations; and at the end nothing left
  * in STATS or debugfs (vm-run checks dmesg).
- * Runs in the guest: vm-run --module zcbuf -- zcbuf_stress
+ * Runs in the guest: vm-run --module zcbuf --module zcbuf_test -- zcbuf_stress
  * ZT_STRESS_SECONDS sets the length of each stress case (default 8).
  */
 #define _GNU_SOURCE
@@ -110,6 +110,7 @@ struct att {
 
 static void *worker(void *arg)
 {
+	int tfd = zt_open_test();
 	unsigned int seed = (unsigned int)(uintptr_t)arg * 7919 + 1;
 	int zfd = open("/dev/zcbuf", O_RDWR | O_CLOEXEC);
 	struct att atts[MAX_ATT] = { 0 };
@@ -120,8 +121,8 @@ static void *worker(void *arg)
 		bad("open /dev/zcbuf", -errno);
 		return NULL;
 	}
-	devs[0] = zt_device(zfd, 0, 0, 0, 0, "stress-scattered");
-	devs[1] = zt_device(zfd, ZCBUF_DEVICE_CONTIGUOUS, 4 * MIB, 32, 0,
+	devs[0] = zt_device(tfd, 0, 0, 0, 0, "stress-scattered");
+	devs[1] = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 4 * MIB, 32, 0,
 			    "stress-contig");
 	if (devs[0] < 0 || devs[1] < 0) {
 		bad("device", devs[0] < 0 ? devs[0] : devs[1]);
@@ -155,7 +156,7 @@ static void *worker(void *arg)
 			fd = pool_take(&seed, &flags, &size);
 			if (fd < 0)
 				break;
-			ret = zt_attach(zfd, devs[rand_r(&seed) % 2], fd);
+			ret = zt_attach(tfd, devs[rand_r(&seed) % 2], fd);
 			close(fd);
 			if (ret < 0) {
 				expect("attach", ret, busy_nomem);
@@ -168,7 +169,7 @@ static void *worker(void *arg)
 			if (!a->id || a->mapped)
 				break;
 			a->dir = rand_r(&seed) % 3;
-			ret = zt_map(zfd, a->id, a->dir, NULL);
+			ret = zt_map(tfd, a->id, a->dir, NULL);
 			expect("map", ret, map_errs);
 			a->mapped = !ret;
 			break;
@@ -176,19 +177,19 @@ static void *worker(void *arg)
 			if (!a->mapped)
 				break;
 			if (rand_r(&seed) % 2)
-				ret = zt_fill(zfd, a->id, ZCBUF_FILL_COUNTER,
+				ret = zt_fill(tfd, a->id, ZCBUF_TEST_FILL_COUNTER,
 					      rand_r(&seed), 0, a->size);
 			else
-				ret = zt_checksum(zfd, a->id, 0, a->size, &crc);
+				ret = zt_checksum(tfd, a->id, 0, a->size, &crc);
 			expect("fill/checksum", ret, dir_errs);
 			break;
 		case 4: /* unmap and maybe detach */
 			if (a->mapped) {
-				expect("unmap", zt_unmap(zfd, a->id), none);
+				expect("unmap", zt_unmap(tfd, a->id), none);
 				a->mapped = 0;
 			}
 			if (a->id && rand_r(&seed) % 2) {
-				expect("detach", zt_detach(zfd, a->id), none);
+				expect("detach", zt_detach(tfd, a->id), none);
 				a->id = 0;
 			}
 			break;
@@ -206,15 +207,18 @@ static void *worker(void *arg)
 				close(fd);
 				break;
 			}
+			/* a read-only buffer refuses a CPU write access */
 			expect("sync", zt_sync(fd, DMA_BUF_SYNC_START |
-					       DMA_BUF_SYNC_RW), none);
+					       (ro ? DMA_BUF_SYNC_READ :
+						     DMA_BUF_SYNC_RW)), none);
 			for (size_t i = 0; i < size; i += 16 * PAGE) {
 				if (!ro)
 					p[i] = (uint8_t)i;
 				(void)*(volatile uint8_t *)&p[size - 1 - i];
 			}
 			expect("sync", zt_sync(fd, DMA_BUF_SYNC_END |
-					       DMA_BUF_SYNC_RW), none);
+					       (ro ? DMA_BUF_SYNC_READ :
+						     DMA_BUF_SYNC_RW)), none);
 			/* sometimes keep the mapping past the fd */
 			close(fd);
 			munmap(p, size);
@@ -241,21 +245,21 @@ static void *worker(void *arg)
 				break;
 			}
 			zt_counter_fill(p, pat, 0, size);
-			id = zt_attach(zfd, devs[1], fd);
+			id = zt_attach(tfd, devs[1], fd);
 			if (id < 0) {
 				expect("attach", id, nomem);
 			} else {
 				if (zt_counter_check(p, pat, 0, size) != -1)
 					bad("contents after migration", -EIO);
-				ret = zt_map(zfd, id, ZCBUF_DIR_TO_DEVICE, NULL);
+				ret = zt_map(tfd, id, ZCBUF_TEST_DIR_TO_DEVICE, NULL);
 				expect("map", ret, nomem);
-				if (!ret && (zt_checksum(zfd, id, 0, size, &crc) ||
+				if (!ret && (zt_checksum(tfd, id, 0, size, &crc) ||
 					     crc != zt_counter_crc(pat, 0, size)))
 					bad("device checksum after migration",
 					    -EIO);
 				if (!ret)
-					expect("unmap", zt_unmap(zfd, id), none);
-				expect("detach", zt_detach(zfd, id), none);
+					expect("unmap", zt_unmap(tfd, id), none);
+				expect("detach", zt_detach(tfd, id), none);
 			}
 			munmap(p, size);
 			close(fd);
@@ -275,9 +279,9 @@ static void *worker(void *arg)
 	if (rand_r(&seed) % 2) {
 		for (int i = 0; i < MAX_ATT; i++) {
 			if (atts[i].mapped)
-				expect("unmap", zt_unmap(zfd, atts[i].id), none);
+				expect("unmap", zt_unmap(tfd, atts[i].id), none);
 			if (atts[i].id)
-				expect("detach", zt_detach(zfd, atts[i].id),
+				expect("detach", zt_detach(tfd, atts[i].id),
 				       none);
 		}
 	}
@@ -337,7 +341,8 @@ static void *reader(void *arg)
 static void migration_races_cpu_reads(void)
 {
 	int zfd = zt_open_zcbuf();
-	int cdev = zt_device(zfd, ZCBUF_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
+	int tfd = zt_open_test();
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
 	double end = now() + seconds() / 2;
 	pthread_rwlockattr_t attr;
 	pthread_t th[2];
@@ -367,7 +372,7 @@ static void migration_races_cpu_reads(void)
 		pthread_rwlock_unlock(&race.lock);
 		usleep(2000);
 		/* migrates while the readers fault and read */
-		id = zt_attach(zfd, cdev, fd);
+		id = zt_attach(tfd, cdev, fd);
 		CHECK(id > 0);
 		migrations += id > 0;
 		usleep(2000);
@@ -377,9 +382,9 @@ static void migration_races_cpu_reads(void)
 		 */
 		if (id > 0) {
 			pthread_rwlock_wrlock(&race.lock);
-			CHECK_EQ(zt_map(zfd, id, ZCBUF_DIR_BIDIRECTIONAL, NULL),
+			CHECK_EQ(zt_map(tfd, id, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL),
 				 0);
-			CHECK_EQ(zt_fill(zfd, id, ZCBUF_FILL_COUNTER, ~pat, 0,
+			CHECK_EQ(zt_fill(tfd, id, ZCBUF_TEST_FILL_COUNTER, ~pat, 0,
 					 race.size), 0);
 			race.pattern = ~pat;
 			pthread_rwlock_unlock(&race.lock);
@@ -392,8 +397,8 @@ static void migration_races_cpu_reads(void)
 		munmap(p, race.size);
 		close(fd);
 		if (id > 0) {
-			CHECK_EQ(zt_unmap(zfd, id), 0);
-			CHECK_EQ(zt_detach(zfd, id), 0);
+			CHECK_EQ(zt_unmap(tfd, id), 0);
+			CHECK_EQ(zt_detach(tfd, id), 0);
 		}
 	}
 	race.stop = 1;
@@ -409,14 +414,18 @@ static void migration_races_cpu_reads(void)
 static void nothing_left_behind(void)
 {
 	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	struct zcbuf_test_stats t;
 	struct zcbuf_stats s;
 
 	zt_stats(zfd, &s);
+	zt_test_stats(tfd, &t);
+	CHECK_EQ(t.devices, 0);
+	CHECK_EQ(t.attachments, 0);
 	CHECK_EQ(s.buffers, 0);
 	CHECK_EQ(s.bytes, 0);
 	CHECK_EQ(s.deferred, 0);
 	CHECK_EQ(s.contiguous, 0);
-	CHECK_EQ(s.devices, 0);
 	CHECK_EQ(s.attachments, 0);
 	CHECK_EQ(s.maps, 0);
 	CHECK_EQ(zt_debugfs_buffers(), 0);
