@@ -65,6 +65,7 @@ zcbuf_test_device_new(const struct zcbuf_test_device_create *d)
 	if (!zdev)
 		return ERR_PTR(-ENOMEM);
 	zdev->alignment = max_t(u64, d->alignment, PAGE_SIZE);
+	zdev->dynamic = d->flags & ZCBUF_TEST_DEVICE_DYNAMIC;
 	strscpy(zdev->name, d->name, sizeof(zdev->name));
 	/* The registration copies the properties. */
 	if (d->flags & ZCBUF_TEST_DEVICE_CONTIGUOUS)

@@ -22,6 +22,20 @@
 
 #include "zcbuf_test.h"
 
+/*
+ * The exporter moved the buffer: a dynamic importer must map again before
+ * its next use. Ours only counts: every MAP asks the core anew.
+ */
+static void zcbuf_test_move_notify(struct dma_buf_attachment *attach)
+{
+	zcbuf_test_stats_count(ZCBUF_TEST_STAT_MOVE_NOTIFIES, 1);
+}
+
+static const struct dma_buf_attach_ops zcbuf_test_importer_ops = {
+	.allow_peer2peer = false,
+	.move_notify = zcbuf_test_move_notify,
+};
+
 static enum dma_data_direction zcbuf_test_dir(u32 dir)
 {
 	switch (dir) {
@@ -98,7 +112,12 @@ long zcbuf_test_ioctl_attach(struct zcbuf_test_file *zf, void __user *arg)
 		ret = -ENOENT;
 		goto err_unlock;
 	}
-	attach = dma_buf_attach(dmabuf, &zdev->pdev->dev);
+	/* A dynamic attach of a static exporter's buffer maps it here. */
+	if (zdev->dynamic)
+		attach = dma_buf_dynamic_attach(dmabuf, &zdev->pdev->dev,
+						&zcbuf_test_importer_ops, imp);
+	else
+		attach = dma_buf_attach(dmabuf, &zdev->pdev->dev);
 	if (IS_ERR(attach)) {
 		ret = PTR_ERR(attach);
 		goto err_unlock;

@@ -21,7 +21,7 @@ static DEFINE_SPINLOCK(zcbuf_test_stats_lock);
 static struct zcbuf_test_stats zcbuf_test_stats;
 
 /**
- * zcbuf_test_stats_count - count devices or attachments
+ * zcbuf_test_stats_count - count devices, attachments or move notifies
  * @which: ZCBUF_TEST_STAT_*
  * @delta: +1 or -1
  */
@@ -30,8 +30,10 @@ void zcbuf_test_stats_count(enum zcbuf_test_stat which, int delta)
 	spin_lock(&zcbuf_test_stats_lock);
 	if (which == ZCBUF_TEST_STAT_DEVICES)
 		zcbuf_test_stats.devices += delta;
-	else
+	else if (which == ZCBUF_TEST_STAT_ATTACHMENTS)
 		zcbuf_test_stats.attachments += delta;
+	else
+		zcbuf_test_stats.move_notifies += delta;
 	spin_unlock(&zcbuf_test_stats_lock);
 }
 

@@ -30,6 +30,7 @@
  *	properties that carry contiguity and alignment
  * @id: id within its file
  * @alignment: required start alignment, at least PAGE_SIZE
+ * @dynamic: attaches as a dynamic importer (ZCBUF_TEST_DEVICE_DYNAMIC)
  * @name: user-given name, the device's "label" property
  * @users: attachments made with this device
  */
@@ -37,6 +38,7 @@ struct zcbuf_test_device {
 	struct platform_device *pdev;
 	u32 id;
 	u64 alignment;
+	bool dynamic;
 	char name[ZCBUF_TEST_NAME_LEN];
 	unsigned int users;
 };
@@ -80,6 +82,7 @@ struct zcbuf_test_file {
 enum zcbuf_test_stat {
 	ZCBUF_TEST_STAT_DEVICES,
 	ZCBUF_TEST_STAT_ATTACHMENTS,
+	ZCBUF_TEST_STAT_MOVE_NOTIFIES,
 };
 
 void zcbuf_test_stats_count(enum zcbuf_test_stat which, int delta);

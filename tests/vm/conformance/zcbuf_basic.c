@@ -357,7 +357,7 @@ static void device_create_bad_arguments(void)
 		CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_CREATE, &d), err); \
 	} while (0)
 	BAD_DEV(d.reserved = 1, EINVAL);
-	BAD_DEV(d.flags = 2, EINVAL);
+	BAD_DEV(d.flags = 4, EINVAL);
 	BAD_DEV(d.dma_mask_bits = 12, EINVAL);
 	BAD_DEV(d.dma_mask_bits = 31, EINVAL);
 	BAD_DEV(d.dma_mask_bits = 65, EINVAL);
@@ -964,6 +964,86 @@ static void constraints_nothing_can_meet(void)
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 1);
 }
 
+/* ---- dynamic importers ------------------------------------------------------ */
+
+/*
+ * zcbuf is a static exporter: the 6.1 core maps a dynamic importer's
+ * attachment BIDIRECTIONAL at attach and keeps it until detach, so for
+ * that importer there is no deferral, and while it stays attached the
+ * backing is pinned: a stricter attach gets EBUSY instead of a migration.
+ */
+static void dynamic_importer_maps_at_attach(void)
+{
+	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int dyn = zt_device(tfd, ZCBUF_TEST_DEVICE_DYNAMIC, 0, 0, 0, "dynamic");
+	int stat = zt_device(tfd, 0, 0, 0, 0, "static");
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
+	int fd = zt_alloc(zfd, 256 * KIB, 0, NULL);
+	struct zcbuf_test_stats ts;
+	struct zcbuf_test_map m;
+	int s, d, c;
+
+	REQUIRE(dyn > 0 && stat > 0 && cdev > 0 && fd >= 0);
+	/* a static importer's attach leaves the buffer deferred */
+	s = zt_attach(tfd, stat, fd);
+	REQUIRE(s > 0);
+	CHECK(backing_is(fd, "deferred"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	/* a dynamic importer's attach allocates and maps at once */
+	d = zt_attach(tfd, dyn, fd);
+	REQUIRE(d > 0);
+	CHECK(backing_is(fd, "pages"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	/* MAP hands out the core's mapping; UNMAP leaves it in place */
+	CHECK_EQ(zt_map(tfd, d, ZCBUF_TEST_DIR_TO_DEVICE, &m), 0);
+	CHECK_EQ(m.length, 256 * KIB);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	CHECK_EQ(zt_unmap(tfd, d), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	/* pinned: no migration for a device that needs contiguity */
+	CHECK_EQ(zt_attach(tfd, cdev, fd), -EBUSY);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 0);
+	/* a static exporter never moves a buffer under its importers */
+	zt_test_stats(tfd, &ts);
+	CHECK_EQ(ts.move_notifies, 0);
+	/* once the dynamic importer detaches, the migration happens */
+	CHECK_EQ(zt_detach(tfd, d), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	c = zt_attach(tfd, cdev, fd);
+	CHECK(c > 0);
+	CHECK(backing_is(fd, "contiguous"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 1);
+}
+
+/*
+ * A read-only buffer is mapped BIDIRECTIONAL by the core for a dynamic
+ * importer, like for any DRM importer: allowed. Writing is still the
+ * importer's to refuse.
+ */
+static void dynamic_importer_on_readonly_buffer(void)
+{
+	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int dyn = zt_device(tfd, ZCBUF_TEST_DEVICE_DYNAMIC, 0, 0, 0, "dynamic");
+	int fd = zt_alloc(zfd, 64 * KIB, ZCBUF_ALLOC_READONLY, NULL);
+	uint32_t crc;
+	uint8_t *p;
+	int d;
+
+	REQUIRE(dyn > 0 && fd >= 0);
+	d = zt_attach(tfd, dyn, fd);
+	REQUIRE(d > 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	CHECK_EQ(zt_map(tfd, d, ZCBUF_TEST_DIR_FROM_DEVICE, NULL), -EACCES);
+	CHECK_EQ(zt_map(tfd, d, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL), -EACCES);
+	CHECK_EQ(zt_map(tfd, d, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
+	CHECK_EQ(zt_checksum(tfd, d, 0, 64 * KIB, &crc), 0);
+	p = zt_mmap(fd, 64 * KIB, 1);
+	REQUIRE(p);
+	CHECK_EQ(crc, zt_crc32(0, p, 64 * KIB));
+}
+
 /* ---- read-only export ------------------------------------------------------ */
 
 static void readonly_export(void)
@@ -1229,6 +1309,8 @@ static const struct zt_case cases[] = {
 	ZT_CASE(contiguous_device_after_first_map_migrates),
 	ZT_CASE(contiguous_device_while_mapped_is_busy),
 	ZT_CASE(constraints_nothing_can_meet),
+	ZT_CASE(dynamic_importer_maps_at_attach),
+	ZT_CASE(dynamic_importer_on_readonly_buffer),
 	ZT_CASE(readonly_export),
 	ZT_CASE(buffer_outlives_exporting_process),
 	ZT_CASE(closing_devfile_releases_devices),

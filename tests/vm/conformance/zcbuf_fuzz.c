@@ -101,7 +101,7 @@ static void plausible(unsigned long cmd, void *buf)
 		d->segment_boundary = pick(2) ? 0 : (PAGE << pick(12)) - 1;
 		d->alignment = pow2_or_zero();
 		d->dma_mask_bits = pick(2) ? 0 : 30 + pick(36);
-		d->flags = pick(2);
+		d->flags = pick(4);
 		break;
 	}
 	case ZCBUF_TEST_IOC_DEVICE_DESTROY:

@@ -27,7 +27,15 @@
 /* ZCBUF_TEST_IOC_DEVICE_CREATE flags */
 /* The device can only address one physically contiguous range. */
 #define ZCBUF_TEST_DEVICE_CONTIGUOUS (1U << 0)
-#define ZCBUF_TEST_DEVICE_FLAGS ZCBUF_TEST_DEVICE_CONTIGUOUS
+/*
+ * The device is a dynamic importer (importer_ops with move_notify, as
+ * amdgpu, i915 and RDMA are): when the exporter is static, as zcbuf is, the
+ * core maps its attachments BIDIRECTIONAL at attach time and keeps that
+ * mapping until detach; MAP then hands out that mapping.
+ */
+#define ZCBUF_TEST_DEVICE_DYNAMIC (1U << 1)
+#define ZCBUF_TEST_DEVICE_FLAGS \
+	(ZCBUF_TEST_DEVICE_CONTIGUOUS | ZCBUF_TEST_DEVICE_DYNAMIC)
 
 /**
  * struct zcbuf_test_device_create - ZCBUF_TEST_IOC_DEVICE_CREATE argument
@@ -164,12 +172,14 @@ struct zcbuf_test_checksum {
  * struct zcbuf_test_stats - ZCBUF_TEST_IOC_STATS argument, all out
  * @devices: live virtual devices, all files
  * @attachments: live attachments made through ZCBUF_TEST_IOC_ATTACH
+ * @move_notifies: move_notify calls dynamic attachments received
  * @reserved: zero
  */
 struct zcbuf_test_stats {
 	__u64 devices;
 	__u64 attachments;
-	__u64 reserved[6];
+	__u64 move_notifies;
+	__u64 reserved[5];
 };
 
 #define ZCBUF_TEST_IOC_MAGIC 'Z'
