@@ -5,7 +5,9 @@
  * bounded time; CPU readers and a CPU writer racing migrations; and at the
  * end nothing left in STATS or debugfs (vm-run checks dmesg).
  * Runs in the guest: vm-run --module zcbuf --module zcbuf_test -- zcbuf_stress
- * ZT_STRESS_SECONDS sets the length of each stress case (default 8).
+ * ZT_STRESS_SECONDS sets the length of each stress case (default 8); the
+ * migration races run half of it, longer (up to 8 times it) when a loaded
+ * machine gave them too few migrations.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -344,6 +346,8 @@ static void migration_races_cpu_reads(void)
 	int tfd = zt_open_test();
 	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
 	double end = now() + seconds() / 2;
+	/* under load, more time rather than fewer migrations */
+	double limit = now() + 8 * seconds();
 	pthread_rwlockattr_t attr;
 	pthread_t th[2];
 	long migrations = 0;
@@ -356,7 +360,7 @@ static void migration_races_cpu_reads(void)
 	race.size = 512 * KIB;
 	for (int i = 0; i < 2; i++)
 		REQUIRE(!pthread_create(&th[i], NULL, reader, NULL));
-	while (now() < end) {
+	while ((now() < end || migrations <= 10) && now() < limit) {
 		int fd = zt_alloc(zfd, race.size, 0, "race");
 		uint32_t pat = (uint32_t)migrations * 0x10000;
 		uint8_t *p;
@@ -420,6 +424,13 @@ static struct {
 	atomic_long writes;
 } wrace;
 
+/* Waits until the writer has finished n full passes over the buffer. */
+static void wait_passes(long n)
+{
+	while (wrace.writes < n)
+		usleep(500);
+}
+
 static void *writer(void *arg)
 {
 	uint32_t v = 1;
@@ -447,6 +458,7 @@ static void migration_races_cpu_writer(void)
 	int tfd = zt_open_test();
 	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
 	double end = now() + seconds() / 2;
+	double limit = now() + 8 * seconds();
 	size_t size = 512 * KIB;
 	long rounds = 0, lost = 0;
 
@@ -454,10 +466,11 @@ static void migration_races_cpu_writer(void)
 	wrace.words = size / 4;
 	wrace.shadow = calloc(wrace.words, 4);
 	REQUIRE(wrace.shadow);
-	while (now() < end) {
+	while ((now() < end || rounds <= 5) && now() < limit) {
 		int fd = zt_alloc(zfd, size, 0, "write-race");
 		uint32_t crc;
 		pthread_t th;
+		long passes;
 		int id;
 
 		REQUIRE(fd >= 0);
@@ -466,12 +479,14 @@ static void migration_races_cpu_writer(void)
 		memset(wrace.map, 0, size);
 		memset(wrace.shadow, 0, size);
 		wrace.stop = 0;
+		passes = wrace.writes;
 		REQUIRE(!pthread_create(&th, NULL, writer, NULL));
-		usleep(3000);
+		wait_passes(passes + 1);
 		/* migrates while the writer writes */
 		id = zt_attach(tfd, cdev, fd);
 		CHECK(id > 0);
-		usleep(3000);
+		/* and the writer goes on over the new backing */
+		wait_passes(wrace.writes + 2);
 		wrace.stop = 1;
 		pthread_join(th, NULL);
 		CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 1);
