@@ -10,11 +10,21 @@
 #include <linux/file.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "zcbuf.h"
+
+/*
+ * The largest buffer one ALLOC may ask for. Memory is charged to the
+ * allocating task's memory cgroup (__GFP_ACCOUNT) when it is allocated;
+ * this bounds what a single request can take, deferred or not.
+ */
+static unsigned int max_buffer_mib = 1024;
+module_param(max_buffer_mib, uint, 0644);
+MODULE_PARM_DESC(max_buffer_mib, "largest buffer in MiB (default 1024)");
 
 static int zcbuf_alloc_check(const struct zcbuf_alloc *a)
 {
@@ -35,6 +45,8 @@ static int zcbuf_alloc_check(const struct zcbuf_alloc *a)
 	if (a->alignment && (!is_power_of_2(a->alignment) ||
 			     a->alignment > ZCBUF_MAX_CONTIG))
 		return -EINVAL;
+	if (a->size > (u64)READ_ONCE(max_buffer_mib) << 20)
+		return -EFBIG;
 	/* More memory than the machine has can never be backed. */
 	if (a->size > (u64)totalram_pages() << PAGE_SHIFT)
 		return -ENOMEM;
@@ -82,7 +94,8 @@ static int zcbuf_set_name(struct dma_buf *dmabuf, const char *name)
  * @arg: user pointer to struct zcbuf_alloc
  *
  * Return: 0; -EFAULT; -EINVAL for bad flags, alignment, name, a zero size
- * or non-zero reserved fields; -ENOMEM when the size (or contiguous size)
+ * or non-zero reserved fields; -EFBIG above the max_buffer_mib parameter;
+ * -ENOMEM when the size (or contiguous size)
  * can never be backed or memory ran out.
  */
 long zcbuf_ioctl_alloc(void __user *arg)
@@ -107,7 +120,7 @@ long zcbuf_ioctl_alloc(void __user *arg)
 		struct zcbuf_constraints c;
 
 		zcbuf_collate(buf, NULL, &c);
-		b = zcbuf_backing_alloc(buf->npages, &c);
+		b = zcbuf_backing_alloc(buf->npages, &c, true);
 		if (IS_ERR(b)) {
 			ret = PTR_ERR(b);
 			goto err_free;

@@ -10,6 +10,7 @@
 #include <linux/highmem.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -38,18 +39,57 @@ int zcbuf_constraints_check(unsigned long npages,
 	return 0;
 }
 
-static gfp_t zcbuf_gfp(const struct zcbuf_constraints *c)
+/*
+ * Scattered backing is built from the largest blocks the allocator gives
+ * cheaply, as the system dma-buf heap does: fewer pages to allocate, fewer
+ * segments to map, TLB-friendly. The orders match system_heap's (1 MiB,
+ * 64 KiB, 4 KiB).
+ */
+static const unsigned int zcbuf_scatter_orders[] = { 8, 4, 0 };
+
+/*
+ * For tests of importers that need contiguous memory: scattered backing is
+ * then made of single pages, never physically contiguous by chance. Off in
+ * production, where contiguity by chance is only a gain.
+ */
+static bool debug_discontiguous;
+module_param(debug_discontiguous, bool, 0644);
+MODULE_PARM_DESC(debug_discontiguous,
+		 "scattered backing of single pages, never contiguous (tests)");
+
+static gfp_t zcbuf_gfp(const struct zcbuf_constraints *c, unsigned int order)
 {
 	/*
-	 * Zeroed, and failing rather than invoking the OOM killer: a buffer
-	 * that cannot be backed is the caller's error to see.
+	 * Zeroed, charged to the allocating task's memory cgroup, and
+	 * failing rather than invoking the OOM killer: a buffer that cannot
+	 * be backed is the caller's error to see. Blocks above order 0 are
+	 * an optimisation: they do not reclaim or retry.
 	 */
-	gfp_t gfp = GFP_USER | __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	gfp_t gfp = GFP_USER | __GFP_ZERO | __GFP_NOWARN | __GFP_ACCOUNT;
 
-	/* Device masks are at least 32 bits wide (device.c checks). */
-	if (c->dma_mask < DMA_BIT_MASK(64))
+	if (order)
+		gfp = (gfp | __GFP_NORETRY) & ~__GFP_RECLAIM;
+	else
+		gfp |= __GFP_RETRY_MAYFAIL;
+	/*
+	 * Only a 32-bit mask needs the DMA32 zone; for wider masks that do
+	 * not cover all memory, zcbuf_backing_alloc() checks the last page.
+	 */
+	if (c->dma_mask <= DMA_BIT_MASK(32))
 		gfp |= __GFP_DMA32;
 	return gfp;
+}
+
+/* Hand the pages of an order-@order block out one by one. */
+static void zcbuf_take_block(struct zcbuf_backing *b, unsigned long at,
+			     struct page *page, unsigned int order)
+{
+	unsigned long i;
+
+	split_page(page, order);
+	for (i = 0; i < (1UL << order); i++)
+		b->pages[at + i] = page + i;
+	b->chunks++;
 }
 
 static int zcbuf_alloc_contig(struct zcbuf_backing *b,
@@ -62,7 +102,7 @@ static int zcbuf_alloc_contig(struct zcbuf_backing *b,
 	if (order > ZCBUF_MAX_CONTIG_ORDER)
 		return -ENOMEM;
 	/* A buddy block is naturally aligned to its size: that meets alignment. */
-	page = alloc_pages(zcbuf_gfp(c), order);
+	page = alloc_pages(zcbuf_gfp(c, 0), order);
 	if (!page)
 		return -ENOMEM;
 	split_page(page, order);
@@ -70,6 +110,7 @@ static int zcbuf_alloc_contig(struct zcbuf_backing *b,
 		__free_page(page + i);
 	for (i = 0; i < b->npages; i++)
 		b->pages[i] = page + i;
+	b->chunks = 1;
 	b->contiguous = true;
 	return 0;
 }
@@ -84,50 +125,71 @@ static bool zcbuf_pages_contiguous(struct page **pages, unsigned long npages)
 	return true;
 }
 
-static int zcbuf_alloc_scattered(struct zcbuf_backing *b,
-				 const struct zcbuf_constraints *c)
+/* The largest block that fits in @left pages and that the allocator gives. */
+static struct page *zcbuf_alloc_chunk(const struct zcbuf_constraints *c,
+				      unsigned long left, unsigned int *order)
 {
-	gfp_t gfp = zcbuf_gfp(c);
-	unsigned long i;
+	struct page *page;
+	unsigned int i;
 
-	for (i = 0; i < b->npages; i++) {
-		b->pages[i] = alloc_page(gfp);
-		if (!b->pages[i])
+	for (i = 0; i < ARRAY_SIZE(zcbuf_scatter_orders); i++) {
+		*order = zcbuf_scatter_orders[i];
+		if ((*order && debug_discontiguous) || left < (1UL << *order))
+			continue;
+		page = alloc_pages(zcbuf_gfp(c, *order), *order);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+static int zcbuf_alloc_scattered(struct zcbuf_backing *b,
+				 const struct zcbuf_constraints *c,
+				 bool interruptible)
+{
+	unsigned long done = 0;
+	unsigned int order;
+	struct page *page;
+
+	while (done < b->npages) {
+		if (interruptible && fatal_signal_pending(current))
 			goto err;
-		if (fatal_signal_pending(current)) {
-			i++;
+		page = zcbuf_alloc_chunk(c, b->npages - done, &order);
+		if (!page)
 			goto err;
-		}
+		zcbuf_take_block(b, done, page, order);
+		done += 1UL << order;
 		cond_resched();
 	}
 	/*
-	 * Order-0 pages often come out of the allocator in physical order.
-	 * Scattered backing must never satisfy a contiguity requirement by
-	 * chance (importers would then behave differently from run to run),
-	 * and the pages are all zero, so any order is as good: swap two.
+	 * Single pages often come out of the allocator in physical order;
+	 * debug_discontiguous promises that they never form one range.
 	 */
-	if (b->npages > 1 && zcbuf_pages_contiguous(b->pages, b->npages))
+	if (debug_discontiguous && b->npages > 1 &&
+	    zcbuf_pages_contiguous(b->pages, b->npages))
 		swap(b->pages[0], b->pages[1]);
 	b->contiguous = false;
 	return 0;
 
 err:
-	while (i--)
-		__free_page(b->pages[i]);
-	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+	while (done--)
+		__free_page(b->pages[done]);
+	return interruptible && fatal_signal_pending(current) ? -EINTR : -ENOMEM;
 }
 
 /**
  * zcbuf_backing_alloc - allocate zeroed backing that meets @c
  * @npages: size in pages
  * @c: collated constraints, checked with zcbuf_constraints_check()
+ * @interruptible: give up with -EINTR when a fatal signal is pending
  *
  * Sleeps; call it without the buffer's lock.
  *
  * Return: the backing, or ERR_PTR(-ENOMEM) or ERR_PTR(-EINTR).
  */
 struct zcbuf_backing *zcbuf_backing_alloc(unsigned long npages,
-					  const struct zcbuf_constraints *c)
+					  const struct zcbuf_constraints *c,
+					  bool interruptible)
 {
 	struct zcbuf_backing *b;
 	unsigned long i;
@@ -145,12 +207,19 @@ struct zcbuf_backing *zcbuf_backing_alloc(unsigned long npages,
 	if (c->contiguous || c->alignment > PAGE_SIZE)
 		ret = zcbuf_alloc_contig(b, c);
 	else
-		ret = zcbuf_alloc_scattered(b, c);
+		ret = zcbuf_alloc_scattered(b, c, interruptible);
 	if (ret)
 		goto err;
 	for (i = 0; i < npages; i++)
 		b->last_phys = max(b->last_phys,
 				   page_to_phys(b->pages[i]) + PAGE_SIZE - 1);
+	/* A mask between 32 and 64 bits is met by where the pages landed. */
+	if (b->last_phys > c->dma_mask) {
+		for (i = 0; i < npages; i++)
+			__free_page(b->pages[i]);
+		ret = -ENOMEM;
+		goto err;
+	}
 	return b;
 
 err:

@@ -63,6 +63,7 @@ void zcbuf_buffer_install(struct zcbuf_buffer *buf, struct zcbuf_backing *b)
 /**
  * zcbuf_buffer_populate - make sure the buffer has backing
  * @buf: the buffer, its lock held
+ * @interruptible: give up with -EINTR when a fatal signal is pending
  *
  * Allocates from the constraints collated now, dropping the lock while
  * allocating; if attachments or the backing changed meanwhile, the fresh
@@ -71,7 +72,7 @@ void zcbuf_buffer_install(struct zcbuf_buffer *buf, struct zcbuf_backing *b)
  * Return: 0 with buf->backing set, or a negative errno; the lock is held
  * on return either way.
  */
-int zcbuf_buffer_populate(struct zcbuf_buffer *buf)
+int zcbuf_buffer_populate(struct zcbuf_buffer *buf, bool interruptible)
 {
 	struct zcbuf_constraints c;
 	struct zcbuf_backing *b;
@@ -81,7 +82,7 @@ int zcbuf_buffer_populate(struct zcbuf_buffer *buf)
 		zcbuf_collate(buf, NULL, &c);
 		gen = buf->generation;
 		mutex_unlock(&buf->lock);
-		b = zcbuf_backing_alloc(buf->npages, &c);
+		b = zcbuf_backing_alloc(buf->npages, &c, interruptible);
 		mutex_lock(&buf->lock);
 		if (IS_ERR(b))
 			return PTR_ERR(b);

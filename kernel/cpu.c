@@ -25,7 +25,7 @@ static vm_fault_t zcbuf_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	mutex_lock(&buf->lock);
-	if (zcbuf_buffer_populate(buf))
+	if (zcbuf_buffer_populate(buf, true))
 		ret = VM_FAULT_SIGBUS;
 	else
 		ret = vmf_insert_pfn(vmf->vma, vmf->address,
@@ -90,10 +90,12 @@ int zcbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
  * @dmabuf: our buffer
  * @map: result
  *
- * The core calls this for the first vmap only and warns if it fails, so it
- * fails only when memory runs out.
+ * The core calls this for the first vmap only and warns (WARN_ON_ONCE in
+ * 6.1's dma_buf_vmap) whenever it fails, so the allocation it may do is not
+ * cut short by a fatal signal: the only failure left is memory running
+ * out.
  *
- * Return: 0, -ENOMEM or -EINTR.
+ * Return: 0 or -ENOMEM.
  */
 int zcbuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -103,7 +105,7 @@ int zcbuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	int ret;
 
 	mutex_lock(&buf->lock);
-	ret = zcbuf_buffer_populate(buf);
+	ret = zcbuf_buffer_populate(buf, false);
 	if (ret) {
 		mutex_unlock(&buf->lock);
 		return ret;
@@ -154,13 +156,16 @@ void zcbuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
  * @dmabuf: our buffer
  * @dir: the access the CPU will make
  *
+ * A CPU write to a read-only buffer is refused: its fd is O_RDONLY, but
+ * the core does not check the file mode for DMA_BUF_IOCTL_SYNC.
  * Waits for the fences the access must follow, allocates deferred backing,
  * then syncs every outstanding device mapping for the CPU and invalidates
  * the kernel mapping. The core waits for the same fences after this
  * returns; waiting first means an interrupted wait leaves no access
  * counted that will never end.
  *
- * Return: 0, -ERESTARTSYS, -EINTR or -ENOMEM.
+ * Return: 0, -EACCES for a write to a read-only buffer, -ERESTARTSYS,
+ * -EINTR or -ENOMEM.
  */
 int zcbuf_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
 {
@@ -171,13 +176,15 @@ int zcbuf_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
 	long wait;
 	int ret;
 
+	if (write && (buf->flags & ZCBUF_ALLOC_READONLY))
+		return -EACCES;
 	wait = dma_resv_wait_timeout(dmabuf->resv, dma_resv_usage_rw(write),
 				     true, MAX_SCHEDULE_TIMEOUT);
 	if (wait < 0)
 		return wait;
 	if (mutex_lock_interruptible(&buf->lock))
 		return -EINTR;
-	ret = zcbuf_buffer_populate(buf);
+	ret = zcbuf_buffer_populate(buf, true);
 	if (ret)
 		goto out;
 	list_for_each_entry(ba, &buf->attachments, node)

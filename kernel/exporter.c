@@ -4,16 +4,52 @@
  * whose constraints the backing does not meet makes it migrate, and every
  * map builds and maps a fresh sg_table for the attaching device.
  *
- * There is no pin and no cache_sgt_mapping: either would make the core
- * map at attach time and keep the mapping, which defeats both deferred
- * allocation and migration. map and unmap never take the reservation lock:
- * the core calls them with it held or not, depending on the importer.
+ * There is no pin (the exporter is static) and no cache_sgt_mapping (the
+ * core would keep the first mapping until detach, and a buffer mapped for
+ * good can never migrate). A static importer (vgem, vivid, virtio-gpu,
+ * vkms, videobuf2) maps only when it needs the memory, so the backing is
+ * allocated at the first map from every attachment's constraints and can
+ * migrate between maps. A dynamic importer (amdgpu, i915, RDMA) differs from
+ * us in dynamism, so the 6.1 core maps its attachment BIDIRECTIONAL at
+ * attach time and keeps that mapping until detach: for as long as such an
+ * importer is attached the backing exists and cannot migrate. With pin the
+ * cost would fall on the static importers instead, and those are the ones
+ * zcbuf serves. map and unmap never take the reservation lock: the core
+ * calls them with it held or not, depending on the importer.
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/log2.h>
+#include <linux/property.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "zcbuf.h"
+
+/*
+ * What @dev needs from the backing. Its DMA mask says how high memory may
+ * lie; nothing in the kernel says "physically contiguous" or "aligned to
+ * N", so a device that needs either says so with the device properties
+ * "zcbuf,contiguous" (boolean) and "zcbuf,alignment" (u64, a power of two),
+ * as the test importers in kernel/test/ do. Its "label" property, if any,
+ * names it in debugfs.
+ */
+static int zcbuf_device_constraints(struct device *dev,
+				    struct zcbuf_constraints *c, char *label)
+{
+	const char *name = "";
+	u64 align = PAGE_SIZE;
+
+	if (!device_property_read_u64(dev, "zcbuf,alignment", &align) &&
+	    (!is_power_of_2(align) || align > ZCBUF_MAX_CONTIG))
+		return -EINVAL;
+	c->dma_mask = dma_get_mask(dev);
+	c->alignment = max_t(u64, align, PAGE_SIZE);
+	c->contiguous = device_property_read_bool(dev, "zcbuf,contiguous");
+	device_property_read_string(dev, "label", &name);
+	strscpy(label, name, ZCBUF_NAME_LEN);
+	return 0;
+}
 
 /* Bring the backing in line with a device about to attach. */
 static int zcbuf_admit(struct zcbuf_buffer *buf, struct zcbuf_battach *ba)
@@ -35,7 +71,7 @@ static int zcbuf_admit(struct zcbuf_buffer *buf, struct zcbuf_battach *ba)
 
 		gen = buf->generation;
 		mutex_unlock(&buf->lock);
-		b = zcbuf_backing_alloc(buf->npages, &c);
+		b = zcbuf_backing_alloc(buf->npages, &c, true);
 		mutex_lock(&buf->lock);
 		if (IS_ERR(b))
 			return PTR_ERR(b);
@@ -63,7 +99,9 @@ static int zcbuf_attach(struct dma_buf *dmabuf,
 		return -ENOMEM;
 	ba->attach = attach;
 	INIT_LIST_HEAD(&ba->mappings);
-	zcbuf_device_constraints(attach->dev, &ba->c, ba->label);
+	ret = zcbuf_device_constraints(attach->dev, &ba->c, ba->label);
+	if (ret)
+		goto err_free;
 
 	if (mutex_lock_interruptible(&buf->lock)) {
 		ret = -EINTR;
@@ -76,6 +114,7 @@ static int zcbuf_attach(struct dma_buf *dmabuf,
 	buf->generation++;
 	mutex_unlock(&buf->lock);
 	attach->priv = ba;
+	zcbuf_stats_count(ZCBUF_STAT_ATTACHMENTS, 1);
 	return 0;
 
 err_unlock:
@@ -113,6 +152,7 @@ static void zcbuf_detach(struct dma_buf *dmabuf,
 	}
 	mutex_unlock(&buf->lock);
 	kfree(ba);
+	zcbuf_stats_count(ZCBUF_STAT_ATTACHMENTS, -1);
 }
 
 static struct sg_table *zcbuf_map_dma_buf(struct dma_buf_attachment *attach,
@@ -124,11 +164,14 @@ static struct sg_table *zcbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	struct zcbuf_mapping *m;
 	int ret;
 
+	/*
+	 * Any direction, read-only buffers included: a direction is a cache
+	 * hint, and DRM importers map BIDIRECTIONAL even to read. Whether a
+	 * device may write is for the importer to check against the file's
+	 * mode, as it is for every exporter's buffers.
+	 */
 	if (!valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
-	/* The fd's access mode does not reach kernel importers: check here. */
-	if ((buf->flags & ZCBUF_ALLOC_READONLY) && dir != DMA_TO_DEVICE)
-		return ERR_PTR(-EACCES);
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
@@ -139,7 +182,7 @@ static struct sg_table *zcbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		ret = -EINTR;
 		goto err_free;
 	}
-	ret = zcbuf_buffer_populate(buf);
+	ret = zcbuf_buffer_populate(buf, true);
 	if (ret)
 		goto err_unlock;
 	/* Counting the map pins the backing: no migration from here on. */

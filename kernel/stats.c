@@ -77,7 +77,7 @@ void zcbuf_stats_migrated(const struct zcbuf_backing *old,
 }
 
 /**
- * zcbuf_stats_count - count devices, attachments or mappings
+ * zcbuf_stats_count - count attachments or mappings
  * @which: ZCBUF_STAT_*
  * @delta: +1 or -1
  */
@@ -85,9 +85,6 @@ void zcbuf_stats_count(enum zcbuf_stat which, int delta)
 {
 	spin_lock(&zcbuf_stats_lock);
 	switch (which) {
-	case ZCBUF_STAT_DEVICES:
-		zcbuf_stats.devices += delta;
-		break;
 	case ZCBUF_STAT_ATTACHMENTS:
 		zcbuf_stats.attachments += delta;
 		break;

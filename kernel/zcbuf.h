@@ -3,7 +3,6 @@
  * zcbuf: internal declarations shared by the module's files.
  *
  * Locking, outermost first:
- *   zcbuf_file.lock (importer side, one per open of /dev/zcbuf)
  *   dma_resv lock of a dma-buf (taken by the dma-buf core, never by us)
  *   zcbuf_buffers_lock (the global list of buffers, debugfs)
  *   zcbuf_buffer.lock (one per exported buffer)
@@ -29,9 +28,6 @@
 #define ZCBUF_MAX_CONTIG_ORDER	(MAX_ORDER - 1)
 #define ZCBUF_MAX_CONTIG	(PAGE_SIZE << ZCBUF_MAX_CONTIG_ORDER)
 
-/* Platform device name of our virtual importers. */
-#define ZCBUF_DEVICE_DRVNAME	"zcbuf-importer"
-
 /**
  * struct zcbuf_constraints - what an importer needs from the backing
  * @dma_mask: every byte must lie at or below this physical address
@@ -48,13 +44,15 @@ struct zcbuf_constraints {
  * struct zcbuf_backing - the pages behind a buffer
  * @pages: one entry per page of the buffer, in buffer order
  * @npages: number of entries
- * @contiguous: allocated as one block; scattered backing spanning more than
- *	one page is never physically contiguous (see backing.c)
+ * @chunks: blocks the pages were allocated as (1 when contiguous)
+ * @contiguous: allocated as one block; scattered backing may still happen
+ *	to be contiguous, but only this flag meets a contiguity constraint
  * @last_phys: physical address of the last byte
  */
 struct zcbuf_backing {
 	struct page **pages;
 	unsigned long npages;
+	unsigned long chunks;
 	bool contiguous;
 	phys_addr_t last_phys;
 };
@@ -106,7 +104,7 @@ struct zcbuf_buffer {
  * @node: entry in zcbuf_buffer.attachments
  * @attach: the core's attachment
  * @c: the attaching device's constraints
- * @label: the device's zcbuf name, empty for other drivers' devices
+ * @label: the device's "label" property, empty without one
  * @mappings: struct zcbuf_mapping, outstanding maps of this attachment
  * @maps: number of entries in @mappings plus maps being set up
  */
@@ -131,60 +129,8 @@ struct zcbuf_mapping {
 	enum dma_data_direction dir;
 };
 
-/**
- * struct zcbuf_device - a virtual importer device
- * @pdev: the platform device that owns the DMA mask and dma_parms
- * @id: id within its file
- * @contiguous: needs one physically contiguous range
- * @alignment: required start alignment, at least PAGE_SIZE
- * @name: user-given name, shown in debugfs
- * @users: attachments made with this device
- */
-struct zcbuf_device {
-	struct platform_device *pdev;
-	u32 id;
-	bool contiguous;
-	u64 alignment;
-	char name[ZCBUF_NAME_LEN];
-	unsigned int users;
-};
-
-/**
- * struct zcbuf_import - an attachment made through ZCBUF_IOC_ATTACH
- * @id: id within its file
- * @zdev: the device that attached
- * @dmabuf: reference taken with dma_buf_get
- * @attach: the attachment
- * @sgt: the mapping, NULL while not mapped
- * @dir: direction of @sgt
- * @length: bytes covered by @sgt
- */
-struct zcbuf_import {
-	u32 id;
-	struct zcbuf_device *zdev;
-	struct dma_buf *dmabuf;
-	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;
-	enum dma_data_direction dir;
-	u64 length;
-};
-
-/**
- * struct zcbuf_file - state of one open of /dev/zcbuf
- * @lock: protects both arrays and the objects in them
- * @devices: id -> struct zcbuf_device
- * @imports: id -> struct zcbuf_import
- */
-struct zcbuf_file {
-	/* Guards both arrays and every object in them. */
-	struct mutex lock;
-	struct xarray devices;
-	struct xarray imports;
-};
-
 /* stats.c */
 enum zcbuf_stat {
-	ZCBUF_STAT_DEVICES,
 	ZCBUF_STAT_ATTACHMENTS,
 	ZCBUF_STAT_MAPS,
 };
@@ -201,7 +147,8 @@ long zcbuf_ioctl_stats(void __user *arg);
 int zcbuf_constraints_check(unsigned long npages,
 			    const struct zcbuf_constraints *c);
 struct zcbuf_backing *zcbuf_backing_alloc(unsigned long npages,
-					  const struct zcbuf_constraints *c);
+					  const struct zcbuf_constraints *c,
+					  bool interruptible);
 void zcbuf_backing_free(struct zcbuf_backing *b);
 bool zcbuf_backing_meets(const struct zcbuf_backing *b,
 			 const struct zcbuf_constraints *c);
@@ -216,7 +163,7 @@ extern struct mutex zcbuf_buffers_lock;
 void zcbuf_collate(const struct zcbuf_buffer *buf,
 		   const struct zcbuf_constraints *extra,
 		   struct zcbuf_constraints *c);
-int zcbuf_buffer_populate(struct zcbuf_buffer *buf);
+int zcbuf_buffer_populate(struct zcbuf_buffer *buf, bool interruptible);
 void zcbuf_buffer_install(struct zcbuf_buffer *buf, struct zcbuf_backing *b);
 struct zcbuf_backing *zcbuf_buffer_migrate(struct zcbuf_buffer *buf,
 					   struct zcbuf_backing *b);
@@ -235,25 +182,6 @@ void zcbuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map);
 int zcbuf_begin_cpu_access(struct dma_buf *dmabuf,
 			   enum dma_data_direction dir);
 int zcbuf_end_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir);
-
-/* device.c */
-void zcbuf_device_constraints(struct device *dev, struct zcbuf_constraints *c,
-			      char *label);
-long zcbuf_ioctl_device_create(struct zcbuf_file *zf, void __user *arg);
-long zcbuf_ioctl_device_destroy(struct zcbuf_file *zf, void __user *arg);
-void zcbuf_device_destroy(struct zcbuf_device *zdev);
-
-/* import.c */
-long zcbuf_ioctl_attach(struct zcbuf_file *zf, void __user *arg);
-long zcbuf_ioctl_detach(struct zcbuf_file *zf, void __user *arg);
-long zcbuf_ioctl_map(struct zcbuf_file *zf, void __user *arg);
-long zcbuf_ioctl_unmap(struct zcbuf_file *zf, void __user *arg);
-void zcbuf_import_release(struct zcbuf_import *imp);
-
-/* dma.c */
-long zcbuf_ioctl_fill(struct zcbuf_file *zf, void __user *arg);
-long zcbuf_ioctl_copy(struct zcbuf_file *zf, void __user *arg);
-long zcbuf_ioctl_checksum(struct zcbuf_file *zf, void __user *arg);
 
 /* debugfs.c */
 void zcbuf_debugfs_init(void);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """vm-run: run one command inside a QEMU guest booted from Debian's kernel.
 
-usage: vm-run [--module zcbuf] [--modprobe NAME[:param=value,...]]...
+usage: vm-run [--module zcbuf|zcbuf_test]... [--modprobe NAME[:param=value,...]]...
               [--env KEY=VALUE]... [--timeout SECONDS] [--memory MIB]
               [--cpus N] [--keep] -- COMMAND [ARGS...]
 
@@ -38,6 +38,7 @@ CONFIG = {
     'QEMU': '@QEMU@',
     'BUSYBOX': '@BUSYBOX@',
     'ZCBUF_KO': '@ZCBUF_KO@',
+    'ZCBUF_TEST_KO': '@ZCBUF_TEST_KO@',
     'EXTRA_KO_DIR': '@EXTRA_KO_DIR@',
     'SOURCE_ROOT': '@SOURCE_ROOT@',
     'BUILD_ROOT': '@BUILD_ROOT@',
@@ -55,6 +56,9 @@ EXTRA_MODULES = {
     'udmabuf': ['udmabuf.ko'],
     'dma_heap': ['dma-heap.ko', 'system_heap.ko'],
 }
+
+# Our modules (--module NAME), the setting that names each one's .ko.
+OUR_MODULES = {'zcbuf': 'ZCBUF_KO', 'zcbuf_test': 'ZCBUF_TEST_KO'}
 
 # Host variables that describe the host session, not the command.
 ENV_DROP = re.compile(r'^(HOME|PWD|OLDPWD|SHLVL|_|TMPDIR|TMP|TEMP|TERM|'
@@ -121,8 +125,9 @@ def parse_args(argv):
             usage_error('%s needs a value' % opt)
         i += 1
         if opt == '--module':
-            if value != 'zcbuf':
-                usage_error('unknown --module %s (only zcbuf)' % value)
+            if value not in OUR_MODULES:
+                usage_error('unknown --module %s (zcbuf or zcbuf_test)' %
+                            value)
             args['modules'].append(value)
         elif opt == '--modprobe':
             args['modprobe'].append(parse_modprobe(value))
@@ -279,12 +284,12 @@ def setup_script(args):
         lines.append('%s || { echo "# vm-run: failed to load %s"; exit 1; }'
                      % (cmd, what))
 
-    for _ in args['modules']:
-        ko = setting('ZCBUF_KO')
+    for name in args['modules']:
+        ko = setting(OUR_MODULES[name])
         if not ko or not os.path.exists(ko):
-            die('zcbuf.ko was not built (%r): is linux-headers-%s installed?'
-                % (ko, setting('KVER')))
-        load('insmod ' + q(ko), 'zcbuf.ko')
+            die('%s.ko was not built (%r): is linux-headers-%s installed?'
+                % (name, ko, setting('KVER')))
+        load('insmod ' + q(ko), name + '.ko')
     for name, params in args['modprobe']:
         if name in EXTRA_MODULES:
             if params:
@@ -333,7 +338,8 @@ def keep_paths(args):
     """Host directories under a guest tmpfs that the command needs."""
     paths = [setting('SOURCE_ROOT'), setting('BUILD_ROOT'), os.getcwd(),
              setting('EXTRA_KO_DIR')]
-    for p in [args['command'][0], setting('ZCBUF_KO')]:
+    for p in [args['command'][0], setting('ZCBUF_KO'),
+              setting('ZCBUF_TEST_KO')]:
         if p and os.path.isabs(p):
             paths.append(os.path.dirname(p))
     keep = []

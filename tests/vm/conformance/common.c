@@ -109,6 +109,32 @@ int zt_open_zcbuf(void)
 	return fd;
 }
 
+int zt_open_test(void)
+{
+	int fd = open("/dev/zcbuf_test", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		zt_fail(__FILE__, __LINE__, "open /dev/zcbuf_test: %s",
+			strerror(errno));
+		zt_end_case();
+	}
+	return fd;
+}
+
+void zt_set_param(const char *name, const char *value)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/zcbuf/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f || fputs(value, f) < 0 || fclose(f)) {
+		zt_fail(__FILE__, __LINE__, "writing %s: %s", path,
+			strerror(errno));
+		zt_end_case();
+	}
+}
+
 static int zt_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	int ret;
@@ -130,10 +156,19 @@ int zt_alloc(int zfd, uint64_t size, uint32_t flags, const char *name)
 	return ret < 0 ? ret : a.fd;
 }
 
-int zt_device(int zfd, uint32_t flags, uint64_t max_segment,
+void zt_stats(int zfd, struct zcbuf_stats *s)
+{
+	memset(s, 0xff, sizeof(*s));
+	if (zt_ioctl(zfd, ZCBUF_IOC_STATS, s)) {
+		zt_fail(__FILE__, __LINE__, "STATS: %s", strerror(errno));
+		zt_end_case();
+	}
+}
+
+int zt_device(int tfd, uint32_t flags, uint64_t max_segment,
 	      uint32_t mask_bits, uint64_t alignment, const char *name)
 {
-	struct zcbuf_device_create d = {
+	struct zcbuf_test_device_create d = {
 		.flags = flags,
 		.max_segment_size = max_segment,
 		.dma_mask_bits = mask_bits,
@@ -143,83 +178,83 @@ int zt_device(int zfd, uint32_t flags, uint64_t max_segment,
 
 	if (name)
 		snprintf(d.name, sizeof(d.name), "%s", name);
-	ret = zt_ioctl(zfd, ZCBUF_IOC_DEVICE_CREATE, &d);
+	ret = zt_ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_CREATE, &d);
 	return ret < 0 ? ret : (int)d.id;
 }
 
-int zt_attach(int zfd, uint32_t device, int dmabuf_fd)
+int zt_attach(int tfd, uint32_t device, int dmabuf_fd)
 {
-	struct zcbuf_attach a = { .dmabuf_fd = dmabuf_fd, .device_id = device };
-	int ret = zt_ioctl(zfd, ZCBUF_IOC_ATTACH, &a);
+	struct zcbuf_test_attach a = { .dmabuf_fd = dmabuf_fd, .device_id = device };
+	int ret = zt_ioctl(tfd, ZCBUF_TEST_IOC_ATTACH, &a);
 
 	return ret < 0 ? ret : (int)a.id;
 }
 
-int zt_detach(int zfd, uint32_t id)
+int zt_detach(int tfd, uint32_t id)
 {
-	struct zcbuf_id i = { .id = id };
+	struct zcbuf_test_id i = { .id = id };
 
-	return zt_ioctl(zfd, ZCBUF_IOC_DETACH, &i);
+	return zt_ioctl(tfd, ZCBUF_TEST_IOC_DETACH, &i);
 }
 
-int zt_map(int zfd, uint32_t id, uint32_t dir, struct zcbuf_map *m)
+int zt_map(int tfd, uint32_t id, uint32_t dir, struct zcbuf_test_map *m)
 {
-	struct zcbuf_map local;
+	struct zcbuf_test_map local;
 
 	if (!m)
 		m = &local;
 	memset(m, 0, sizeof(*m));
 	m->id = id;
 	m->direction = dir;
-	return zt_ioctl(zfd, ZCBUF_IOC_MAP, m);
+	return zt_ioctl(tfd, ZCBUF_TEST_IOC_MAP, m);
 }
 
-int zt_unmap(int zfd, uint32_t id)
+int zt_unmap(int tfd, uint32_t id)
 {
-	struct zcbuf_id i = { .id = id };
+	struct zcbuf_test_id i = { .id = id };
 
-	return zt_ioctl(zfd, ZCBUF_IOC_UNMAP, &i);
+	return zt_ioctl(tfd, ZCBUF_TEST_IOC_UNMAP, &i);
 }
 
-int zt_fill(int zfd, uint32_t id, uint32_t mode, uint32_t pattern,
+int zt_fill(int tfd, uint32_t id, uint32_t mode, uint32_t pattern,
 	    uint64_t offset, uint64_t length)
 {
-	struct zcbuf_fill f = {
+	struct zcbuf_test_fill f = {
 		.id = id, .mode = mode, .pattern = pattern,
 		.offset = offset, .length = length,
 	};
 
-	return zt_ioctl(zfd, ZCBUF_IOC_FILL, &f);
+	return zt_ioctl(tfd, ZCBUF_TEST_IOC_FILL, &f);
 }
 
-int zt_copy(int zfd, uint32_t src, uint32_t dst, uint64_t src_offset,
+int zt_copy(int tfd, uint32_t src, uint32_t dst, uint64_t src_offset,
 	    uint64_t dst_offset, uint64_t length)
 {
-	struct zcbuf_copy c = {
+	struct zcbuf_test_copy c = {
 		.src_id = src, .dst_id = dst, .src_offset = src_offset,
 		.dst_offset = dst_offset, .length = length,
 	};
 
-	return zt_ioctl(zfd, ZCBUF_IOC_COPY, &c);
+	return zt_ioctl(tfd, ZCBUF_TEST_IOC_COPY, &c);
 }
 
-int zt_checksum(int zfd, uint32_t id, uint64_t offset, uint64_t length,
+int zt_checksum(int tfd, uint32_t id, uint64_t offset, uint64_t length,
 		uint32_t *crc)
 {
-	struct zcbuf_checksum k = { .id = id, .offset = offset,
+	struct zcbuf_test_checksum k = { .id = id, .offset = offset,
 				    .length = length };
-	int ret = zt_ioctl(zfd, ZCBUF_IOC_CHECKSUM, &k);
+	int ret = zt_ioctl(tfd, ZCBUF_TEST_IOC_CHECKSUM, &k);
 
 	if (!ret && crc)
 		*crc = k.crc32;
 	return ret;
 }
 
-void zt_stats(int zfd, struct zcbuf_stats *s)
+void zt_test_stats(int tfd, struct zcbuf_test_stats *s)
 {
 	memset(s, 0xff, sizeof(*s));
-	if (zt_ioctl(zfd, ZCBUF_IOC_STATS, s)) {
-		zt_fail(__FILE__, __LINE__, "STATS: %s", strerror(errno));
+	if (zt_ioctl(tfd, ZCBUF_TEST_IOC_STATS, s)) {
+		zt_fail(__FILE__, __LINE__, "TEST STATS: %s", strerror(errno));
 		zt_end_case();
 	}
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Helpers shared by the conformance programs that run in the guest: a
- * small TAP runner that forks each case, and thin wrappers over the zcbuf
- * and dma-buf ioctls.
+ * small TAP runner that forks each case, and thin wrappers over the zcbuf,
+ * zcbuf_test and dma-buf ioctls.
  */
 #ifndef ZCBUF_CONFORMANCE_COMMON_H
 #define ZCBUF_CONFORMANCE_COMMON_H
@@ -15,6 +15,7 @@
 
 #include <linux/dma-buf.h>
 #include <linux/zcbuf.h>
+#include <linux/zcbuf_test.h>
 
 #define KIB 1024ULL
 #define MIB (1024ULL * 1024ULL)
@@ -90,25 +91,32 @@ const char *zt_errname(int err);
 
 /* ---- zcbuf and dma-buf --------------------------------------------------- */
 
+/* /dev/zcbuf (the exporter); ends the case when it cannot be opened. */
 int zt_open_zcbuf(void);
+/* /dev/zcbuf_test (the virtual importers); the same. */
+int zt_open_test(void);
 /* ALLOC; returns the fd, or -errno. */
 int zt_alloc(int zfd, uint64_t size, uint32_t flags, const char *name);
-/* DEVICE_CREATE; returns the id, or -errno. */
-int zt_device(int zfd, uint32_t flags, uint64_t max_segment,
+void zt_stats(int zfd, struct zcbuf_stats *s);
+/* zcbuf.ko's module parameter NAME (/sys/module/zcbuf/parameters). */
+void zt_set_param(const char *name, const char *value);
+
+/* On /dev/zcbuf_test (tfd). DEVICE_CREATE; returns the id, or -errno. */
+int zt_device(int tfd, uint32_t flags, uint64_t max_segment,
 	      uint32_t mask_bits, uint64_t alignment, const char *name);
-int zt_attach(int zfd, uint32_t device, int dmabuf_fd);
-int zt_detach(int zfd, uint32_t id);
+int zt_attach(int tfd, uint32_t device, int dmabuf_fd);
+int zt_detach(int tfd, uint32_t id);
 /* MAP; returns 0 or -errno; fills *m. */
-int zt_map(int zfd, uint32_t id, uint32_t dir, struct zcbuf_map *m);
-int zt_unmap(int zfd, uint32_t id);
-int zt_fill(int zfd, uint32_t id, uint32_t mode, uint32_t pattern,
+int zt_map(int tfd, uint32_t id, uint32_t dir, struct zcbuf_test_map *m);
+int zt_unmap(int tfd, uint32_t id);
+int zt_fill(int tfd, uint32_t id, uint32_t mode, uint32_t pattern,
 	    uint64_t offset, uint64_t length);
-int zt_copy(int zfd, uint32_t src, uint32_t dst, uint64_t src_offset,
+int zt_copy(int tfd, uint32_t src, uint32_t dst, uint64_t src_offset,
 	    uint64_t dst_offset, uint64_t length);
 /* CHECKSUM; returns 0 or -errno; *crc receives the result. */
-int zt_checksum(int zfd, uint32_t id, uint64_t offset, uint64_t length,
+int zt_checksum(int tfd, uint32_t id, uint64_t offset, uint64_t length,
 		uint32_t *crc);
-void zt_stats(int zfd, struct zcbuf_stats *s);
+void zt_test_stats(int tfd, struct zcbuf_test_stats *s);
 
 /* DMA_BUF_IOCTL_SYNC, restarted on EINTR/EAGAIN; 0 or -errno. */
 int zt_sync(int fd, uint64_t flags);

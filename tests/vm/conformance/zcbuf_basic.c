@@ -3,7 +3,7 @@
  * Conformance of zcbuf.ko on its own: the dma-buf it exports (mmap, SYNC,
  * zero fill, size, fdinfo, names, bounds), every ioctl's errors, deferred
  * allocation, migration, read-only export, lifetime and rmmod.
- * Runs in the guest: vm-run --module zcbuf -- zcbuf_basic
+ * Runs in the guest: vm-run --module zcbuf --module zcbuf_test -- zcbuf_basic
  * ZCBUF_KO names the module, for the rmmod case to load it again.
  */
 #define _GNU_SOURCE
@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 static int all_zero(const void *p, size_t len)
 {
@@ -269,10 +271,15 @@ static void alloc_bad_arguments(void)
 	BAD_ALLOC(a.alignment = 6 * KIB, EINVAL);
 	BAD_ALLOC(a.alignment = 8 * MIB, EINVAL);
 	BAD_ALLOC(memset(a.name, 'x', sizeof(a.name)), EINVAL);
-	/* sizes no backing can ever have */
-	BAD_ALLOC(a.size = 1ULL << 60, ENOMEM);
-	BAD_ALLOC(a.size = ~0ULL, ENOMEM);
-	BAD_ALLOC(a.size = ~0ULL - 4095, ENOMEM);
+	/* sizes above max_buffer_mib */
+	BAD_ALLOC(a.size = 1ULL << 60, EFBIG);
+	BAD_ALLOC(a.size = ~0ULL, EFBIG);
+	BAD_ALLOC(a.size = ~0ULL - 4095, EFBIG);
+	/* within it but more than the guest's 2 GiB: no backing can exist */
+	zt_set_param("max_buffer_mib", "8192");
+	BAD_ALLOC(a.size = 4096 * MIB, ENOMEM);
+	zt_set_param("max_buffer_mib", "1024");
+	/* sizes no contiguous backing can have */
 	BAD_ALLOC((a.size = 8 * MIB, a.flags = ZCBUF_ALLOC_CONTIGUOUS), ENOMEM);
 	BAD_ALLOC((a.size = 4 * MIB + PAGE, a.flags = ZCBUF_ALLOC_CONTIGUOUS),
 		  ENOMEM);
@@ -326,23 +333,31 @@ static void alloc_limits(void)
 	fd = zt_alloc(zfd, 1024 * MIB, 0, NULL);
 	CHECK(fd >= 0);
 	close(fd);
+	/* up to max_buffer_mib (1024 by default), not beyond */
+	CHECK_EQ(zt_alloc(zfd, 1024 * MIB + 1, 0, NULL), -EFBIG);
+	zt_set_param("max_buffer_mib", "1");
+	CHECK_EQ(zt_alloc(zfd, 1 * MIB + PAGE, 0, NULL), -EFBIG);
+	fd = zt_alloc(zfd, 1 * MIB, 0, NULL);
+	zt_set_param("max_buffer_mib", "1024");
+	CHECK(fd >= 0);
+	CHECK_EQ(zt_debugfs_buffers(), 1);
 }
 
 static void device_create_bad_arguments(void)
 {
-	struct zcbuf_device_create d;
-	int zfd = zt_open_zcbuf();
-	struct zcbuf_stats before, after;
+	struct zcbuf_test_device_create d;
+	int tfd = zt_open_test();
+	struct zcbuf_test_stats before, after;
 
-	zt_stats(zfd, &before);
+	zt_test_stats(tfd, &before);
 #define BAD_DEV(field_init, err)                                            \
 	do {                                                                \
 		memset(&d, 0, sizeof(d));                                   \
 		field_init;                                                 \
-		CHECK_ERR(ioctl(zfd, ZCBUF_IOC_DEVICE_CREATE, &d), err);    \
+		CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_CREATE, &d), err); \
 	} while (0)
 	BAD_DEV(d.reserved = 1, EINVAL);
-	BAD_DEV(d.flags = 2, EINVAL);
+	BAD_DEV(d.flags = 4, EINVAL);
 	BAD_DEV(d.dma_mask_bits = 12, EINVAL);
 	BAD_DEV(d.dma_mask_bits = 31, EINVAL);
 	BAD_DEV(d.dma_mask_bits = 65, EINVAL);
@@ -356,59 +371,121 @@ static void device_create_bad_arguments(void)
 	BAD_DEV(d.alignment = 8 * MIB, EINVAL);
 	BAD_DEV(memset(d.name, 'n', sizeof(d.name)), EINVAL);
 #undef BAD_DEV
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_DEVICE_CREATE, NULL), EFAULT);
-	zt_stats(zfd, &after);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_CREATE, NULL), EFAULT);
+	zt_test_stats(tfd, &after);
 	CHECK_EQ(after.devices, before.devices);
 	/* the edges that are fine */
-	CHECK(zt_device(zfd, 0, 0, 32, 0, "m32") > 0);
-	CHECK(zt_device(zfd, 0, 0, 64, 0, "m64") > 0);
-	CHECK(zt_device(zfd, 0, PAGE, 0, 4 * MIB, "a4m") > 0);
+	CHECK(zt_device(tfd, 0, 0, 32, 0, "m32") > 0);
+	CHECK(zt_device(tfd, 0, 0, 64, 0, "m64") > 0);
+	CHECK(zt_device(tfd, 0, PAGE, 0, 4 * MIB, "a4m") > 0);
 	memset(&d, 0, sizeof(d));
 	d.segment_boundary = 0xfff;
 	d.max_segment_size = PAGE;
-	CHECK_OK(ioctl(zfd, ZCBUF_IOC_DEVICE_CREATE, &d));
-	zt_stats(zfd, &after);
+	CHECK_OK(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_CREATE, &d));
+	zt_test_stats(tfd, &after);
 	CHECK_EQ(after.devices, before.devices + 4);
 }
 
 static void device_destroy_and_ids(void)
 {
 	int zfd = zt_open_zcbuf();
-	int other = zt_open_zcbuf();
-	struct zcbuf_id id = { 0 };
+	int tfd = zt_open_test();
+	int other = zt_open_test();
+	struct zcbuf_test_id id = { 0 };
 	int dev, fd, att;
 
-	dev = zt_device(zfd, 0, 0, 0, 0, "d");
+	dev = zt_device(tfd, 0, 0, 0, 0, "d");
 	REQUIRE(dev > 0);
 	id.id = dev;
 	id.reserved = 1;
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_DEVICE_DESTROY, &id), EINVAL);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_DESTROY, &id), EINVAL);
 	id.reserved = 0;
 	id.id = dev + 100;
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_DEVICE_DESTROY, &id), ENOENT);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_DESTROY, &id), ENOENT);
 	id.id = 0;
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_DEVICE_DESTROY, &id), ENOENT);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_DESTROY, &id), ENOENT);
 	/* ids belong to the file that made them */
 	id.id = dev;
-	CHECK_ERR(ioctl(other, ZCBUF_IOC_DEVICE_DESTROY, &id), ENOENT);
+	CHECK_ERR(ioctl(other, ZCBUF_TEST_IOC_DEVICE_DESTROY, &id), ENOENT);
 	fd = zt_alloc(zfd, 64 * KIB, 0, NULL);
 	REQUIRE(fd >= 0);
 	CHECK_EQ(zt_attach(other, dev, fd), -ENOENT);
-	att = zt_attach(zfd, dev, fd);
+	att = zt_attach(tfd, dev, fd);
 	REQUIRE(att > 0);
-	CHECK_EQ(zt_map(other, att, ZCBUF_DIR_TO_DEVICE, NULL), -ENOENT);
+	CHECK_EQ(zt_map(other, att, ZCBUF_TEST_DIR_TO_DEVICE, NULL), -ENOENT);
 	/* a device with attachments stays */
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_DEVICE_DESTROY, &id), EBUSY);
-	CHECK_EQ(zt_detach(zfd, att), 0);
-	CHECK_OK(ioctl(zfd, ZCBUF_IOC_DEVICE_DESTROY, &id));
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_DEVICE_DESTROY, &id), ENOENT);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_DESTROY, &id), EBUSY);
+	CHECK_EQ(zt_detach(tfd, att), 0);
+	CHECK_OK(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_DESTROY, &id));
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_DESTROY, &id), ENOENT);
+}
+
+/* Drops CAP_SYS_ADMIN from the effective set of this (forked) process. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+	return syscall(SYS_capset, &h, d);
+}
+
+static void device_create_needs_sys_admin(void)
+{
+	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int fd = zt_alloc(zfd, 64 * KIB, 0, NULL);
+	int dev = zt_device(tfd, 0, 0, 0, 0, "made-as-admin");
+	struct zcbuf_test_stats before, after;
+	int att;
+
+	REQUIRE(fd >= 0 && dev > 0);
+	zt_test_stats(tfd, &before);
+	REQUIRE(!drop_sys_admin());
+	CHECK_EQ(zt_device(tfd, 0, 0, 0, 0, "made-without"), -EPERM);
+	zt_test_stats(tfd, &after);
+	CHECK_EQ(after.devices, before.devices);
+	/* a device made before still works: the check guards creation */
+	att = zt_attach(tfd, dev, fd);
+	CHECK(att > 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
+}
+
+static void devices_per_file_bounded(void)
+{
+	int tfd = zt_open_test();
+	int other = zt_open_test();
+	int ids[ZCBUF_TEST_MAX_DEVICES];
+	struct zcbuf_test_id id = { 0 };
+	struct zcbuf_test_stats before, after;
+
+	zt_test_stats(tfd, &before);
+	for (int i = 0; i < ZCBUF_TEST_MAX_DEVICES; i++) {
+		ids[i] = zt_device(tfd, 0, 0, 0, 0, NULL);
+		REQUIRE(ids[i] > 0);
+	}
+	CHECK_EQ(zt_device(tfd, 0, 0, 0, 0, NULL), -ENOSPC);
+	zt_test_stats(tfd, &after);
+	CHECK_EQ(after.devices, before.devices + ZCBUF_TEST_MAX_DEVICES);
+	/* the bound is per file */
+	CHECK(zt_device(other, 0, 0, 0, 0, NULL) > 0);
+	/* and a freed slot can be used again */
+	id.id = ids[7];
+	CHECK_OK(ioctl(tfd, ZCBUF_TEST_IOC_DEVICE_DESTROY, &id));
+	CHECK(zt_device(tfd, 0, 0, 0, 0, NULL) > 0);
+	CHECK_EQ(zt_device(tfd, 0, 0, 0, 0, NULL), -ENOSPC);
 }
 
 static void attach_bad_arguments(void)
 {
 	int zfd = zt_open_zcbuf();
-	struct zcbuf_attach a = { 0 };
-	int dev = zt_device(zfd, 0, 0, 0, 0, NULL);
+	int tfd = zt_open_test();
+	struct zcbuf_test_attach a = { 0 };
+	int dev = zt_device(tfd, 0, 0, 0, 0, NULL);
 	int fd = zt_alloc(zfd, 64 * KIB, 0, NULL);
 	int pipefd[2];
 	int closed;
@@ -417,131 +494,133 @@ static void attach_bad_arguments(void)
 	REQUIRE(!pipe(pipefd));
 	closed = dup(fd);
 	close(closed);
-	CHECK_EQ(zt_attach(zfd, dev, closed), -EBADF);
-	CHECK_EQ(zt_attach(zfd, dev, -1), -EBADF);
+	CHECK_EQ(zt_attach(tfd, dev, closed), -EBADF);
+	CHECK_EQ(zt_attach(tfd, dev, -1), -EBADF);
 	/* not dma-bufs */
-	CHECK_EQ(zt_attach(zfd, dev, pipefd[0]), -EINVAL);
-	CHECK_EQ(zt_attach(zfd, dev, zfd), -EINVAL);
-	CHECK_EQ(zt_attach(zfd, dev + 1, fd), -ENOENT);
-	CHECK_EQ(zt_attach(zfd, 0, fd), -ENOENT);
+	CHECK_EQ(zt_attach(tfd, dev, pipefd[0]), -EINVAL);
+	CHECK_EQ(zt_attach(tfd, dev, zfd), -EINVAL);
+	CHECK_EQ(zt_attach(tfd, dev + 1, fd), -ENOENT);
+	CHECK_EQ(zt_attach(tfd, 0, fd), -ENOENT);
 	a.dmabuf_fd = fd;
 	a.device_id = dev;
 	a.reserved = 1;
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_ATTACH, &a), EINVAL);
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_ATTACH, NULL), EFAULT);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_ATTACH, &a), EINVAL);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_ATTACH, NULL), EFAULT);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
 }
 
 static void map_bad_arguments(void)
 {
 	int zfd = zt_open_zcbuf();
-	int dev = zt_device(zfd, 0, 0, 0, 0, NULL);
+	int tfd = zt_open_test();
+	int dev = zt_device(tfd, 0, 0, 0, 0, NULL);
 	int fd = zt_alloc(zfd, 64 * KIB, 0, NULL);
-	struct zcbuf_map m;
-	struct zcbuf_id id = { 0 };
+	struct zcbuf_test_map m;
+	struct zcbuf_test_id id = { 0 };
 	int att;
 
 	REQUIRE(dev > 0 && fd >= 0);
-	att = zt_attach(zfd, dev, fd);
+	att = zt_attach(tfd, dev, fd);
 	REQUIRE(att > 0);
-	CHECK_EQ(zt_map(zfd, att, 3, NULL), -EINVAL);
-	CHECK_EQ(zt_map(zfd, att, 99, NULL), -EINVAL);
-	CHECK_EQ(zt_map(zfd, att + 1, ZCBUF_DIR_TO_DEVICE, NULL), -ENOENT);
+	CHECK_EQ(zt_map(tfd, att, 3, NULL), -EINVAL);
+	CHECK_EQ(zt_map(tfd, att, 99, NULL), -EINVAL);
+	CHECK_EQ(zt_map(tfd, att + 1, ZCBUF_TEST_DIR_TO_DEVICE, NULL), -ENOENT);
 	memset(&m, 0, sizeof(m));
 	m.id = att;
 	m.reserved = 1;
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_MAP, &m), EINVAL);
-	CHECK_EQ(zt_unmap(zfd, att), -EINVAL);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_BIDIRECTIONAL, &m), 0);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_MAP, &m), EINVAL);
+	CHECK_EQ(zt_unmap(tfd, att), -EINVAL);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_BIDIRECTIONAL, &m), 0);
 	CHECK_EQ(m.length, 64 * KIB);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, NULL), -EBUSY);
-	CHECK_EQ(zt_detach(zfd, att), -EBUSY);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, NULL), -EBUSY);
+	CHECK_EQ(zt_detach(tfd, att), -EBUSY);
 	id.id = att;
 	id.reserved = 1;
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_UNMAP, &id), EINVAL);
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_DETACH, &id), EINVAL);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_UNMAP, &id), EINVAL);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_DETACH, &id), EINVAL);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
-	CHECK_EQ(zt_unmap(zfd, att), 0);
+	CHECK_EQ(zt_unmap(tfd, att), 0);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
-	CHECK_EQ(zt_detach(zfd, att), 0);
-	CHECK_EQ(zt_detach(zfd, att), -ENOENT);
+	CHECK_EQ(zt_detach(tfd, att), 0);
+	CHECK_EQ(zt_detach(tfd, att), -ENOENT);
 	/* the result cannot be written back: the mapping is undone */
-	att = zt_attach(zfd, dev, fd);
+	att = zt_attach(tfd, dev, fd);
 	REQUIRE(att > 0);
 	{
-		struct zcbuf_map *ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		struct zcbuf_test_map *ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		REQUIRE(ro != MAP_FAILED);
 		ro->id = att;
-		ro->direction = ZCBUF_DIR_TO_DEVICE;
+		ro->direction = ZCBUF_TEST_DIR_TO_DEVICE;
 		REQUIRE(!mprotect(ro, PAGE, PROT_READ));
-		CHECK_ERR(ioctl(zfd, ZCBUF_IOC_MAP, ro), EFAULT);
+		CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_MAP, ro), EFAULT);
 	}
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, NULL), 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
 }
 
 static void dma_bad_arguments(void)
 {
 	int zfd = zt_open_zcbuf();
-	int dev = zt_device(zfd, 0, 0, 0, 0, NULL);
+	int tfd = zt_open_test();
+	int dev = zt_device(tfd, 0, 0, 0, 0, NULL);
 	int fd = zt_alloc(zfd, 64 * KIB, 0, NULL);
 	int fd2 = zt_alloc(zfd, 64 * KIB, 0, NULL);
-	struct zcbuf_fill f;
+	struct zcbuf_test_fill f;
 	int rw, rw2, to, from;
 	uint32_t crc;
 
 	REQUIRE(dev > 0 && fd >= 0 && fd2 >= 0);
-	rw = zt_attach(zfd, dev, fd);
-	to = zt_attach(zfd, dev, fd);
-	from = zt_attach(zfd, dev, fd);
-	rw2 = zt_attach(zfd, dev, fd2);
+	rw = zt_attach(tfd, dev, fd);
+	to = zt_attach(tfd, dev, fd);
+	from = zt_attach(tfd, dev, fd);
+	rw2 = zt_attach(tfd, dev, fd2);
 	REQUIRE(rw > 0 && to > 0 && from > 0 && rw2 > 0);
 	/* not mapped yet */
-	CHECK_EQ(zt_fill(zfd, rw, ZCBUF_FILL_CONSTANT, 1, 0, PAGE), -EINVAL);
-	CHECK_EQ(zt_checksum(zfd, rw, 0, PAGE, &crc), -EINVAL);
-	CHECK_EQ(zt_copy(zfd, rw, rw2, 0, 0, PAGE), -EINVAL);
-	REQUIRE(!zt_map(zfd, rw, ZCBUF_DIR_BIDIRECTIONAL, NULL));
-	REQUIRE(!zt_map(zfd, to, ZCBUF_DIR_TO_DEVICE, NULL));
-	REQUIRE(!zt_map(zfd, from, ZCBUF_DIR_FROM_DEVICE, NULL));
-	REQUIRE(!zt_map(zfd, rw2, ZCBUF_DIR_BIDIRECTIONAL, NULL));
+	CHECK_EQ(zt_fill(tfd, rw, ZCBUF_TEST_FILL_CONSTANT, 1, 0, PAGE), -EINVAL);
+	CHECK_EQ(zt_checksum(tfd, rw, 0, PAGE, &crc), -EINVAL);
+	CHECK_EQ(zt_copy(tfd, rw, rw2, 0, 0, PAGE), -EINVAL);
+	REQUIRE(!zt_map(tfd, rw, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL));
+	REQUIRE(!zt_map(tfd, to, ZCBUF_TEST_DIR_TO_DEVICE, NULL));
+	REQUIRE(!zt_map(tfd, from, ZCBUF_TEST_DIR_FROM_DEVICE, NULL));
+	REQUIRE(!zt_map(tfd, rw2, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL));
 	/* ranges */
-	CHECK_EQ(zt_fill(zfd, rw, ZCBUF_FILL_CONSTANT, 1, 0, 0), -EINVAL);
-	CHECK_EQ(zt_fill(zfd, rw, ZCBUF_FILL_CONSTANT, 1, 0, 64 * KIB + 1),
+	CHECK_EQ(zt_fill(tfd, rw, ZCBUF_TEST_FILL_CONSTANT, 1, 0, 0), -EINVAL);
+	CHECK_EQ(zt_fill(tfd, rw, ZCBUF_TEST_FILL_CONSTANT, 1, 0, 64 * KIB + 1),
 		 -EINVAL);
-	CHECK_EQ(zt_fill(zfd, rw, ZCBUF_FILL_CONSTANT, 1, 64 * KIB, 1),
+	CHECK_EQ(zt_fill(tfd, rw, ZCBUF_TEST_FILL_CONSTANT, 1, 64 * KIB, 1),
 		 -EINVAL);
-	CHECK_EQ(zt_fill(zfd, rw, ZCBUF_FILL_CONSTANT, 1, ~0ULL, 2), -EINVAL);
-	CHECK_EQ(zt_fill(zfd, rw, ZCBUF_FILL_CONSTANT, 1, 4, ~0ULL - 2),
+	CHECK_EQ(zt_fill(tfd, rw, ZCBUF_TEST_FILL_CONSTANT, 1, ~0ULL, 2), -EINVAL);
+	CHECK_EQ(zt_fill(tfd, rw, ZCBUF_TEST_FILL_CONSTANT, 1, 4, ~0ULL - 2),
 		 -EINVAL);
-	CHECK_EQ(zt_checksum(zfd, rw, 1, 64 * KIB, &crc), -EINVAL);
-	CHECK_EQ(zt_copy(zfd, rw, rw2, 0, 1, 64 * KIB), -EINVAL);
+	CHECK_EQ(zt_checksum(tfd, rw, 1, 64 * KIB, &crc), -EINVAL);
+	CHECK_EQ(zt_copy(tfd, rw, rw2, 0, 1, 64 * KIB), -EINVAL);
 	/* modes */
-	CHECK_EQ(zt_fill(zfd, rw, 2, 1, 0, PAGE), -EINVAL);
-	CHECK_EQ(zt_fill(zfd, rw, ZCBUF_FILL_COUNTER, 1, 2, PAGE), -EINVAL);
-	CHECK_EQ(zt_fill(zfd, rw, ZCBUF_FILL_COUNTER, 1, 0, PAGE + 1),
+	CHECK_EQ(zt_fill(tfd, rw, 2, 1, 0, PAGE), -EINVAL);
+	CHECK_EQ(zt_fill(tfd, rw, ZCBUF_TEST_FILL_COUNTER, 1, 2, PAGE), -EINVAL);
+	CHECK_EQ(zt_fill(tfd, rw, ZCBUF_TEST_FILL_COUNTER, 1, 0, PAGE + 1),
 		 -EINVAL);
 	memset(&f, 0, sizeof(f));
 	f.id = rw;
 	f.length = PAGE;
 	f.reserved = 1;
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_FILL, &f), EINVAL);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_FILL, &f), EINVAL);
 	/* directions */
-	CHECK_EQ(zt_fill(zfd, to, ZCBUF_FILL_CONSTANT, 1, 0, PAGE), -EACCES);
-	CHECK_EQ(zt_checksum(zfd, from, 0, PAGE, &crc), -EACCES);
-	CHECK_EQ(zt_copy(zfd, from, rw2, 0, 0, PAGE), -EACCES);
-	CHECK_EQ(zt_copy(zfd, rw2, to, 0, 0, PAGE), -EACCES);
+	CHECK_EQ(zt_fill(tfd, to, ZCBUF_TEST_FILL_CONSTANT, 1, 0, PAGE), -EACCES);
+	CHECK_EQ(zt_checksum(tfd, from, 0, PAGE, &crc), -EACCES);
+	CHECK_EQ(zt_copy(tfd, from, rw2, 0, 0, PAGE), -EACCES);
+	CHECK_EQ(zt_copy(tfd, rw2, to, 0, 0, PAGE), -EACCES);
 	/* ids */
-	CHECK_EQ(zt_fill(zfd, 999, ZCBUF_FILL_CONSTANT, 1, 0, PAGE), -ENOENT);
-	CHECK_EQ(zt_copy(zfd, rw, 999, 0, 0, PAGE), -ENOENT);
-	CHECK_EQ(zt_checksum(zfd, 999, 0, PAGE, &crc), -ENOENT);
+	CHECK_EQ(zt_fill(tfd, 999, ZCBUF_TEST_FILL_CONSTANT, 1, 0, PAGE), -ENOENT);
+	CHECK_EQ(zt_copy(tfd, rw, 999, 0, 0, PAGE), -ENOENT);
+	CHECK_EQ(zt_checksum(tfd, 999, 0, PAGE, &crc), -ENOENT);
 	/* overlapping ranges of one buffer, through one or two attachments */
-	CHECK_EQ(zt_copy(zfd, rw, rw, 0, PAGE, 2 * PAGE), -EINVAL);
-	CHECK_EQ(zt_copy(zfd, to, from, 2 * PAGE, PAGE, 2 * PAGE), -EINVAL);
-	CHECK_EQ(zt_copy(zfd, to, from, 0, 2 * PAGE, 2 * PAGE), 0);
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_CHECKSUM, NULL), EFAULT);
-	CHECK_ERR(ioctl(zfd, ZCBUF_IOC_FILL, (void *)16), EFAULT);
+	CHECK_EQ(zt_copy(tfd, rw, rw, 0, PAGE, 2 * PAGE), -EINVAL);
+	CHECK_EQ(zt_copy(tfd, to, from, 2 * PAGE, PAGE, 2 * PAGE), -EINVAL);
+	CHECK_EQ(zt_copy(tfd, to, from, 0, 2 * PAGE, 2 * PAGE), 0);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_CHECKSUM, NULL), EFAULT);
+	CHECK_ERR(ioctl(tfd, ZCBUF_TEST_IOC_FILL, (void *)16), EFAULT);
 }
 
 /* ---- software DMA on our buffers ---------------------------------------- */
@@ -549,7 +628,8 @@ static void dma_bad_arguments(void)
 static void device_dma_and_cpu_agree(void)
 {
 	int zfd = zt_open_zcbuf();
-	int dev = zt_device(zfd, 0, 0, 0, 0, "dma");
+	int tfd = zt_open_test();
+	int dev = zt_device(tfd, 0, 0, 0, 0, "dma");
 	size_t size = 1 * MIB;
 	int a = zt_alloc(zfd, size, 0, "a");
 	int b = zt_alloc(zfd, size, 0, "b");
@@ -558,27 +638,27 @@ static void device_dma_and_cpu_agree(void)
 	int ra, rb;
 
 	REQUIRE(dev > 0 && a >= 0 && b >= 0);
-	ra = zt_attach(zfd, dev, a);
-	rb = zt_attach(zfd, dev, b);
+	ra = zt_attach(tfd, dev, a);
+	rb = zt_attach(tfd, dev, b);
 	REQUIRE(ra > 0 && rb > 0);
-	REQUIRE(!zt_map(zfd, ra, ZCBUF_DIR_BIDIRECTIONAL, NULL));
-	REQUIRE(!zt_map(zfd, rb, ZCBUF_DIR_BIDIRECTIONAL, NULL));
+	REQUIRE(!zt_map(tfd, ra, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL));
+	REQUIRE(!zt_map(tfd, rb, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL));
 	pa = zt_mmap(a, size, 0);
 	pb = zt_mmap(b, size, 0);
 	REQUIRE(pa && pb);
 
 	/* device writes, CPU reads */
-	CHECK_EQ(zt_fill(zfd, ra, ZCBUF_FILL_COUNTER, 0xabc00000, 0, size), 0);
+	CHECK_EQ(zt_fill(tfd, ra, ZCBUF_TEST_FILL_COUNTER, 0xabc00000, 0, size), 0);
 	CHECK_EQ(zt_sync(a, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), 0);
 	CHECK_EQ(zt_counter_check(pa, 0xabc00000, 0, size), -1);
 	CHECK_EQ(zt_sync(a, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), 0);
-	CHECK_EQ(zt_checksum(zfd, ra, 0, size, &crc), 0);
+	CHECK_EQ(zt_checksum(tfd, ra, 0, size, &crc), 0);
 	CHECK_EQ(crc, zt_counter_crc(0xabc00000, 0, size));
 	CHECK_EQ(crc, zt_crc32(0, pa, size));
 	/* partial ranges */
-	CHECK_EQ(zt_checksum(zfd, ra, 12 * KIB + 8, 100 * KIB, &crc), 0);
+	CHECK_EQ(zt_checksum(tfd, ra, 12 * KIB + 8, 100 * KIB, &crc), 0);
 	CHECK_EQ(crc, zt_crc32(0, pa + 12 * KIB + 8, 100 * KIB));
-	CHECK_EQ(zt_fill(zfd, ra, ZCBUF_FILL_CONSTANT, 0x5a, 3, 5000), 0);
+	CHECK_EQ(zt_fill(tfd, ra, ZCBUF_TEST_FILL_CONSTANT, 0x5a, 3, 5000), 0);
 	CHECK_EQ(pa[2], 0xc0);
 	CHECK(pa[3] == 0x5a && pa[5002] == 0x5a);
 	CHECK_EQ(zt_counter_check(pa + 5004, 0xabc00000, 5004, 4), -1);
@@ -587,11 +667,11 @@ static void device_dma_and_cpu_agree(void)
 	CHECK_EQ(zt_sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE), 0);
 	memset(pb, 0xc3, size);
 	CHECK_EQ(zt_sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE), 0);
-	CHECK_EQ(zt_checksum(zfd, rb, 0, size, &crc), 0);
+	CHECK_EQ(zt_checksum(tfd, rb, 0, size, &crc), 0);
 	CHECK_EQ(crc, zt_crc32(0, pb, size));
 
 	/* device to device */
-	CHECK_EQ(zt_copy(zfd, ra, rb, 64 * KIB, 128 * KIB, 256 * KIB), 0);
+	CHECK_EQ(zt_copy(tfd, ra, rb, 64 * KIB, 128 * KIB, 256 * KIB), 0);
 	CHECK_EQ(memcmp(pb + 128 * KIB, pa + 64 * KIB, 256 * KIB), 0);
 	CHECK_EQ(pb[128 * KIB - 1], 0xc3);
 	CHECK_EQ(pb[384 * KIB], 0xc3);
@@ -600,30 +680,69 @@ static void device_dma_and_cpu_agree(void)
 static void map_segments_follow_device(void)
 {
 	int zfd = zt_open_zcbuf();
-	int small = zt_device(zfd, 0, PAGE, 0, 0, "4k-segments");
-	int big = zt_device(zfd, 0, 4 * MIB, 0, 0, "4m-segments");
+	int tfd = zt_open_test();
+	int small = zt_device(tfd, 0, PAGE, 0, 0, "4k-segments");
+	int big = zt_device(tfd, 0, 4 * MIB, 0, 0, "4m-segments");
 	int fd = zt_alloc(zfd, 1 * MIB, ZCBUF_ALLOC_CONTIGUOUS, NULL);
-	int sc = zt_alloc(zfd, 1 * MIB, 0, NULL);
-	struct zcbuf_map m;
-	int att;
+	struct zcbuf_test_map m;
+	int att, sc;
+
+	/* single pages that are never contiguous, not chunks that may be */
+	zt_set_param("debug_discontiguous", "1");
+	sc = zt_alloc(zfd, 1 * MIB, ZCBUF_ALLOC_IMMEDIATE, NULL);
+	zt_set_param("debug_discontiguous", "0");
 
 	REQUIRE(small > 0 && big > 0 && fd >= 0 && sc >= 0);
-	att = zt_attach(zfd, small, fd);
+	att = zt_attach(tfd, small, fd);
 	REQUIRE(att > 0);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, &m), 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, &m), 0);
 	CHECK_EQ(m.nents, 256);
 	CHECK_EQ(m.length, 1 * MIB);
-	att = zt_attach(zfd, big, fd);
+	att = zt_attach(tfd, big, fd);
 	REQUIRE(att > 0);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, &m), 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, &m), 0);
 	CHECK_EQ(m.nents, 1);
 	CHECK_EQ(m.length, 1 * MIB);
-	/* scattered backing never ends up as one segment */
-	att = zt_attach(zfd, big, sc);
+	/* such scattered backing never ends up as one segment */
+	att = zt_attach(tfd, big, sc);
 	REQUIRE(att > 0);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, &m), 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, &m), 0);
 	CHECK(m.nents > 1);
 	CHECK_EQ(m.length, 1 * MIB);
+}
+
+/* A 4K NV12 frame, scattered: made of high-order blocks, as the system heap. */
+static void scattered_backing_uses_high_order_chunks(void)
+{
+	int zfd = zt_open_zcbuf();
+	uint64_t size = 3840ULL * 2160 * 3 / 2;
+	uint64_t pages = (size + PAGE - 1) / PAGE;
+	long long chunks;
+	int fd;
+
+	fd = zt_alloc(zfd, size, ZCBUF_ALLOC_IMMEDIATE, NULL);
+	REQUIRE(fd >= 0);
+	chunks = zt_debugfs_num(zt_ino(fd), "chunks");
+	zt_note("%llu pages in %lld chunks", (unsigned long long)pages, chunks);
+	/* order-4 blocks at least, order-8 where the allocator has them */
+	CHECK(chunks > 0 && chunks <= (long long)(pages / 16 + 16));
+	close(fd);
+	/* the test-only parameter gives single pages */
+	zt_set_param("debug_discontiguous", "1");
+	fd = zt_alloc(zfd, size, ZCBUF_ALLOC_IMMEDIATE, NULL);
+	zt_set_param("debug_discontiguous", "0");
+	REQUIRE(fd >= 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "chunks"), pages);
+	/* contiguous backing is one chunk; deferred backing none yet */
+	close(fd);
+	fd = zt_alloc(zfd, 4 * MIB, ZCBUF_ALLOC_CONTIGUOUS |
+		      ZCBUF_ALLOC_IMMEDIATE, NULL);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "chunks"), 1);
+	close(fd);
+	fd = zt_alloc(zfd, 4 * MIB, 0, NULL);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "chunks"), 0);
 }
 
 /* ---- deferred allocation and migration -------------------------------------- */
@@ -640,7 +759,8 @@ static int backing_is(int fd, const char *kind)
 static void deferred_until_first_use(void)
 {
 	int zfd = zt_open_zcbuf();
-	int dev = zt_device(zfd, 0, 0, 0, 0, NULL);
+	int tfd = zt_open_test();
+	int dev = zt_device(tfd, 0, 0, 0, 0, NULL);
 	struct zcbuf_stats s0, s1;
 	int fd, att;
 	uint8_t *p;
@@ -654,13 +774,13 @@ static void deferred_until_first_use(void)
 	CHECK_EQ(s1.deferred, s0.deferred + 1);
 	CHECK_EQ(s1.bytes, s0.bytes);
 	CHECK(backing_is(fd, "deferred"));
-	att = zt_attach(zfd, dev, fd);
+	att = zt_attach(tfd, dev, fd);
 	REQUIRE(att > 0);
 	CHECK(backing_is(fd, "deferred"));
 	p = zt_mmap(fd, 256 * KIB, 0);
 	REQUIRE(p);
 	CHECK(backing_is(fd, "deferred"));
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, NULL), 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
 	CHECK(backing_is(fd, "pages"));
 	zt_stats(zfd, &s1);
 	CHECK_EQ(s1.deferred, s0.deferred);
@@ -698,23 +818,24 @@ static void deferred_until_first_use(void)
 static void contiguous_device_before_first_map(void)
 {
 	int zfd = zt_open_zcbuf();
-	int sdev = zt_device(zfd, 0, 4 * MIB, 0, 0, "scattered");
-	int cdev = zt_device(zfd, ZCBUF_DEVICE_CONTIGUOUS, 4 * MIB, 0, 0,
+	int tfd = zt_open_test();
+	int sdev = zt_device(tfd, 0, 4 * MIB, 0, 0, "scattered");
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 4 * MIB, 0, 0,
 			     "contig");
 	int fd = zt_alloc(zfd, 2 * MIB, 0, NULL);
-	struct zcbuf_map m;
+	struct zcbuf_test_map m;
 	int sa, ca;
 
 	REQUIRE(sdev > 0 && cdev > 0 && fd >= 0);
-	sa = zt_attach(zfd, sdev, fd);
-	ca = zt_attach(zfd, cdev, fd);
+	sa = zt_attach(tfd, sdev, fd);
+	ca = zt_attach(tfd, cdev, fd);
 	REQUIRE(sa > 0 && ca > 0);
 	CHECK(backing_is(fd, "deferred"));
 	/* the first map collates both devices: contiguous from the start */
-	CHECK_EQ(zt_map(zfd, sa, ZCBUF_DIR_BIDIRECTIONAL, &m), 0);
+	CHECK_EQ(zt_map(tfd, sa, ZCBUF_TEST_DIR_BIDIRECTIONAL, &m), 0);
 	CHECK(backing_is(fd, "contiguous"));
 	CHECK_EQ(m.nents, 1);
-	CHECK_EQ(zt_map(zfd, ca, ZCBUF_DIR_BIDIRECTIONAL, &m), 0);
+	CHECK_EQ(zt_map(tfd, ca, ZCBUF_TEST_DIR_BIDIRECTIONAL, &m), 0);
 	CHECK_EQ(m.nents, 1);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 0);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 2);
@@ -722,43 +843,44 @@ static void contiguous_device_before_first_map(void)
 	close(fd);
 	fd = zt_alloc(zfd, 64 * KIB, 0, NULL);
 	REQUIRE(fd >= 0);
-	sa = zt_device(zfd, 0, 0, 0, 1 * MIB, "aligned");
+	sa = zt_device(tfd, 0, 0, 0, 1 * MIB, "aligned");
 	REQUIRE(sa > 0);
-	ca = zt_attach(zfd, sa, fd);
+	ca = zt_attach(tfd, sa, fd);
 	REQUIRE(ca > 0);
-	CHECK_EQ(zt_map(zfd, ca, ZCBUF_DIR_BIDIRECTIONAL, NULL), 0);
+	CHECK_EQ(zt_map(tfd, ca, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL), 0);
 	CHECK(backing_is(fd, "contiguous"));
 }
 
 static void contiguous_device_after_first_map_migrates(void)
 {
 	int zfd = zt_open_zcbuf();
-	int sdev = zt_device(zfd, 0, 0, 0, 0, "scattered");
-	int cdev = zt_device(zfd, ZCBUF_DEVICE_CONTIGUOUS, 4 * MIB, 0, 0,
+	int tfd = zt_open_test();
+	int sdev = zt_device(tfd, 0, 0, 0, 0, "scattered");
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 4 * MIB, 0, 0,
 			     "contig");
 	size_t size = 3 * MIB;
 	int fd = zt_alloc(zfd, size, 0, "migrating");
 	struct zcbuf_stats s0, s1;
 	uint32_t crc_before, crc;
-	struct zcbuf_map m;
+	struct zcbuf_test_map m;
 	uint8_t *cpu;
 	int sa, ca;
 
 	REQUIRE(sdev > 0 && cdev > 0 && fd >= 0);
-	sa = zt_attach(zfd, sdev, fd);
+	sa = zt_attach(tfd, sdev, fd);
 	REQUIRE(sa > 0);
-	REQUIRE(!zt_map(zfd, sa, ZCBUF_DIR_BIDIRECTIONAL, NULL));
+	REQUIRE(!zt_map(tfd, sa, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL));
 	CHECK(backing_is(fd, "pages"));
-	REQUIRE(!zt_fill(zfd, sa, ZCBUF_FILL_COUNTER, 0x10000, 0, size));
-	REQUIRE(!zt_checksum(zfd, sa, 0, size, &crc_before));
+	REQUIRE(!zt_fill(tfd, sa, ZCBUF_TEST_FILL_COUNTER, 0x10000, 0, size));
+	REQUIRE(!zt_checksum(tfd, sa, 0, size, &crc_before));
 	/* a CPU mapping made before the migration, already faulted in */
 	cpu = zt_mmap(fd, size, 0);
 	REQUIRE(cpu);
 	CHECK_EQ(zt_counter_check(cpu, 0x10000, 0, size), -1);
-	REQUIRE(!zt_unmap(zfd, sa));
+	REQUIRE(!zt_unmap(tfd, sa));
 
 	zt_stats(zfd, &s0);
-	ca = zt_attach(zfd, cdev, fd);
+	ca = zt_attach(tfd, cdev, fd);
 	CHECK(ca > 0);
 	zt_stats(zfd, &s1);
 	CHECK_EQ(s1.migrations, s0.migrations + 1);
@@ -767,31 +889,32 @@ static void contiguous_device_after_first_map_migrates(void)
 	/* the contents moved, and the old mapping follows them */
 	CHECK_EQ(zt_counter_check(cpu, 0x10000, 0, size), -1);
 	REQUIRE(ca > 0);
-	CHECK_EQ(zt_map(zfd, ca, ZCBUF_DIR_BIDIRECTIONAL, &m), 0);
+	CHECK_EQ(zt_map(tfd, ca, ZCBUF_TEST_DIR_BIDIRECTIONAL, &m), 0);
 	CHECK_EQ(m.nents, 1);
-	CHECK_EQ(zt_checksum(zfd, ca, 0, size, &crc), 0);
+	CHECK_EQ(zt_checksum(tfd, ca, 0, size, &crc), 0);
 	CHECK_EQ(crc, crc_before);
 	/* writes through the old mapping land in the new backing */
 	cpu[5] = 0xee;
-	CHECK_EQ(zt_fill(zfd, ca, ZCBUF_FILL_CONSTANT, 0x77, 8, 4), 0);
+	CHECK_EQ(zt_fill(tfd, ca, ZCBUF_TEST_FILL_CONSTANT, 0x77, 8, 4), 0);
 	CHECK_EQ(cpu[8], 0x77);
-	CHECK_EQ(zt_checksum(zfd, ca, 4, 4, &crc), 0);
+	CHECK_EQ(zt_checksum(tfd, ca, 4, 4, &crc), 0);
 	{
 		uint8_t expect[4] = { cpu[4], 0xee, cpu[6], cpu[7] };
 
 		CHECK_EQ(crc, zt_crc32(0, expect, 4));
 	}
 	/* the scattered device maps the new backing as well */
-	CHECK_EQ(zt_map(zfd, sa, ZCBUF_DIR_TO_DEVICE, NULL), 0);
-	CHECK_EQ(zt_checksum(zfd, sa, 0, size, &crc), 0);
+	CHECK_EQ(zt_map(tfd, sa, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
+	CHECK_EQ(zt_checksum(tfd, sa, 0, size, &crc), 0);
 	CHECK_EQ(crc, zt_crc32(0, cpu, size));
 }
 
 static void contiguous_device_while_mapped_is_busy(void)
 {
 	int zfd = zt_open_zcbuf();
-	int sdev = zt_device(zfd, 0, 0, 0, 0, "scattered");
-	int cdev = zt_device(zfd, ZCBUF_DEVICE_CONTIGUOUS, 0, 0, 0, "contig");
+	int tfd = zt_open_test();
+	int sdev = zt_device(tfd, 0, 0, 0, 0, "scattered");
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "contig");
 	size_t size = 1 * MIB;
 	int fd = zt_alloc(zfd, size, 0, NULL);
 	struct zcbuf_stats s0, s1;
@@ -799,45 +922,126 @@ static void contiguous_device_while_mapped_is_busy(void)
 	int sa;
 
 	REQUIRE(sdev > 0 && cdev > 0 && fd >= 0);
-	sa = zt_attach(zfd, sdev, fd);
+	sa = zt_attach(tfd, sdev, fd);
 	REQUIRE(sa > 0);
-	REQUIRE(!zt_map(zfd, sa, ZCBUF_DIR_BIDIRECTIONAL, NULL));
-	REQUIRE(!zt_fill(zfd, sa, ZCBUF_FILL_COUNTER, 7, 0, size));
+	REQUIRE(!zt_map(tfd, sa, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL));
+	REQUIRE(!zt_fill(tfd, sa, ZCBUF_TEST_FILL_COUNTER, 7, 0, size));
 	zt_stats(zfd, &s0);
-	CHECK_EQ(zt_attach(zfd, cdev, fd), -EBUSY);
+	CHECK_EQ(zt_attach(tfd, cdev, fd), -EBUSY);
 	zt_stats(zfd, &s1);
 	CHECK_EQ(s1.migrations, s0.migrations);
 	CHECK_EQ(s1.attachments, s0.attachments);
 	CHECK(backing_is(fd, "pages"));
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 1);
-	CHECK_EQ(zt_checksum(zfd, sa, 0, size, &crc), 0);
+	CHECK_EQ(zt_checksum(tfd, sa, 0, size, &crc), 0);
 	CHECK_EQ(crc, zt_counter_crc(7, 0, size));
 	/* once unmapped, the same attach migrates */
-	REQUIRE(!zt_unmap(zfd, sa));
-	CHECK(zt_attach(zfd, cdev, fd) > 0);
+	REQUIRE(!zt_unmap(tfd, sa));
+	CHECK(zt_attach(tfd, cdev, fd) > 0);
 	CHECK(backing_is(fd, "contiguous"));
 }
 
 static void constraints_nothing_can_meet(void)
 {
 	int zfd = zt_open_zcbuf();
-	int sdev = zt_device(zfd, 0, 0, 0, 0, "scattered");
-	int cdev = zt_device(zfd, ZCBUF_DEVICE_CONTIGUOUS, 0, 0, 0, "contig");
+	int tfd = zt_open_test();
+	int sdev = zt_device(tfd, 0, 0, 0, 0, "scattered");
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "contig");
 	int fd = zt_alloc(zfd, 8 * MIB, 0, NULL);
 	int sa;
 
 	REQUIRE(sdev > 0 && cdev > 0 && fd >= 0);
 	/* deferred: refused at attach, before anything is allocated */
-	CHECK_EQ(zt_attach(zfd, cdev, fd), -ENOMEM);
+	CHECK_EQ(zt_attach(tfd, cdev, fd), -ENOMEM);
 	CHECK(backing_is(fd, "deferred"));
-	sa = zt_attach(zfd, sdev, fd);
+	sa = zt_attach(tfd, sdev, fd);
 	REQUIRE(sa > 0);
-	REQUIRE(!zt_map(zfd, sa, ZCBUF_DIR_TO_DEVICE, NULL));
-	REQUIRE(!zt_unmap(zfd, sa));
+	REQUIRE(!zt_map(tfd, sa, ZCBUF_TEST_DIR_TO_DEVICE, NULL));
+	REQUIRE(!zt_unmap(tfd, sa));
 	/* backed: refused, nothing migrates */
-	CHECK_EQ(zt_attach(zfd, cdev, fd), -ENOMEM);
+	CHECK_EQ(zt_attach(tfd, cdev, fd), -ENOMEM);
 	CHECK(backing_is(fd, "pages"));
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 1);
+}
+
+/* ---- dynamic importers ------------------------------------------------------ */
+
+/*
+ * zcbuf is a static exporter: the 6.1 core maps a dynamic importer's
+ * attachment BIDIRECTIONAL at attach and keeps it until detach, so for
+ * that importer there is no deferral, and while it stays attached the
+ * backing is pinned: a stricter attach gets EBUSY instead of a migration.
+ */
+static void dynamic_importer_maps_at_attach(void)
+{
+	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int dyn = zt_device(tfd, ZCBUF_TEST_DEVICE_DYNAMIC, 0, 0, 0, "dynamic");
+	int stat = zt_device(tfd, 0, 0, 0, 0, "static");
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
+	int fd = zt_alloc(zfd, 256 * KIB, 0, NULL);
+	struct zcbuf_test_stats ts;
+	struct zcbuf_test_map m;
+	int s, d, c;
+
+	REQUIRE(dyn > 0 && stat > 0 && cdev > 0 && fd >= 0);
+	/* a static importer's attach leaves the buffer deferred */
+	s = zt_attach(tfd, stat, fd);
+	REQUIRE(s > 0);
+	CHECK(backing_is(fd, "deferred"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	/* a dynamic importer's attach allocates and maps at once */
+	d = zt_attach(tfd, dyn, fd);
+	REQUIRE(d > 0);
+	CHECK(backing_is(fd, "pages"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	/* MAP hands out the core's mapping; UNMAP leaves it in place */
+	CHECK_EQ(zt_map(tfd, d, ZCBUF_TEST_DIR_TO_DEVICE, &m), 0);
+	CHECK_EQ(m.length, 256 * KIB);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	CHECK_EQ(zt_unmap(tfd, d), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	/* pinned: no migration for a device that needs contiguity */
+	CHECK_EQ(zt_attach(tfd, cdev, fd), -EBUSY);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 0);
+	/* a static exporter never moves a buffer under its importers */
+	zt_test_stats(tfd, &ts);
+	CHECK_EQ(ts.move_notifies, 0);
+	/* once the dynamic importer detaches, the migration happens */
+	CHECK_EQ(zt_detach(tfd, d), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	c = zt_attach(tfd, cdev, fd);
+	CHECK(c > 0);
+	CHECK(backing_is(fd, "contiguous"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 1);
+}
+
+/*
+ * A read-only buffer is mapped BIDIRECTIONAL by the core for a dynamic
+ * importer, like for any DRM importer: allowed. Writing is still the
+ * importer's to refuse.
+ */
+static void dynamic_importer_on_readonly_buffer(void)
+{
+	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int dyn = zt_device(tfd, ZCBUF_TEST_DEVICE_DYNAMIC, 0, 0, 0, "dynamic");
+	int fd = zt_alloc(zfd, 64 * KIB, ZCBUF_ALLOC_READONLY, NULL);
+	uint32_t crc;
+	uint8_t *p;
+	int d;
+
+	REQUIRE(dyn > 0 && fd >= 0);
+	d = zt_attach(tfd, dyn, fd);
+	REQUIRE(d > 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	CHECK_EQ(zt_map(tfd, d, ZCBUF_TEST_DIR_FROM_DEVICE, NULL), -EACCES);
+	CHECK_EQ(zt_map(tfd, d, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL), -EACCES);
+	CHECK_EQ(zt_map(tfd, d, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
+	CHECK_EQ(zt_checksum(tfd, d, 0, 64 * KIB, &crc), 0);
+	p = zt_mmap(fd, 64 * KIB, 1);
+	REQUIRE(p);
+	CHECK_EQ(crc, zt_crc32(0, p, 64 * KIB));
 }
 
 /* ---- read-only export ------------------------------------------------------ */
@@ -845,7 +1049,8 @@ static void constraints_nothing_can_meet(void)
 static void readonly_export(void)
 {
 	int zfd = zt_open_zcbuf();
-	int dev = zt_device(zfd, 0, 0, 0, 0, NULL);
+	int tfd = zt_open_test();
+	int dev = zt_device(tfd, 0, 0, 0, 0, NULL);
 	int fd = zt_alloc(zfd, 64 * KIB, ZCBUF_ALLOC_READONLY, "ro");
 	uint32_t crc;
 	uint8_t *p;
@@ -862,13 +1067,20 @@ static void readonly_export(void)
 	REQUIRE(p);
 	CHECK(all_zero(p, 64 * KIB));
 	CHECK_ERR(mprotect(p, 64 * KIB, PROT_READ | PROT_WRITE), EACCES);
-	att = zt_attach(zfd, dev, fd);
+	/* SYNC does not look at the file mode: the exporter does */
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE), -EACCES);
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW), -EACCES);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "cpu_accesses"), 0);
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), 0);
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), 0);
+	/* the test importer refuses to write through an O_RDONLY file */
+	att = zt_attach(tfd, dev, fd);
 	REQUIRE(att > 0);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_FROM_DEVICE, NULL), -EACCES);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_BIDIRECTIONAL, NULL), -EACCES);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_FROM_DEVICE, NULL), -EACCES);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL), -EACCES);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, NULL), 0);
-	CHECK_EQ(zt_checksum(zfd, att, 0, 64 * KIB, &crc), 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
+	CHECK_EQ(zt_checksum(tfd, att, 0, 64 * KIB, &crc), 0);
 	CHECK_EQ(crc, zt_crc32(0, p, 64 * KIB));
 }
 
@@ -964,27 +1176,34 @@ static void buffer_outlives_exporting_process(void)
 
 static void closing_devfile_releases_devices(void)
 {
-	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int tkeep = zt_open_test();
 	int keep = zt_open_zcbuf();
 	int fd = zt_alloc(keep, 64 * KIB, 0, NULL);
+	struct zcbuf_test_stats t0, t1;
 	struct zcbuf_stats s0, s1;
 	int dev, att;
 
 	REQUIRE(fd >= 0);
 	zt_stats(keep, &s0);
-	dev = zt_device(zfd, 0, 0, 0, 0, "dies-with-file");
+	zt_test_stats(tkeep, &t0);
+	dev = zt_device(tfd, 0, 0, 0, 0, "dies-with-file");
 	REQUIRE(dev > 0);
-	att = zt_attach(zfd, dev, fd);
+	att = zt_attach(tfd, dev, fd);
 	REQUIRE(att > 0);
-	REQUIRE(!zt_map(zfd, att, ZCBUF_DIR_BIDIRECTIONAL, NULL));
+	REQUIRE(!zt_map(tfd, att, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL));
 	zt_stats(keep, &s1);
-	CHECK_EQ(s1.devices, s0.devices + 1);
+	zt_test_stats(tkeep, &t1);
+	CHECK_EQ(t1.devices, t0.devices + 1);
+	CHECK_EQ(t1.attachments, t0.attachments + 1);
 	CHECK_EQ(s1.attachments, s0.attachments + 1);
 	CHECK_EQ(s1.maps, s0.maps + 1);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 1);
-	close(zfd);
+	close(tfd);
 	zt_stats(keep, &s1);
-	CHECK_EQ(s1.devices, s0.devices);
+	zt_test_stats(tkeep, &t1);
+	CHECK_EQ(t1.devices, t0.devices);
+	CHECK_EQ(t1.attachments, t0.attachments);
 	CHECK_EQ(s1.attachments, s0.attachments);
 	CHECK_EQ(s1.maps, s0.maps);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
@@ -1000,7 +1219,7 @@ static void stats_track_buffers(void)
 	zt_stats(zfd, &s0);
 	CHECK_EQ(s0.buffers, 0);
 	CHECK_EQ(s0.bytes, 0);
-	for (size_t i = 0; i < 8; i++)
+	for (size_t i = 0; i < sizeof(s0.reserved) / sizeof(s0.reserved[0]); i++)
 		CHECK_EQ(s0.reserved[i], 0);
 	a = zt_alloc(zfd, 128 * KIB, ZCBUF_ALLOC_IMMEDIATE, NULL);
 	b = zt_alloc(zfd, 64 * KIB, ZCBUF_ALLOC_CONTIGUOUS |
@@ -1077,16 +1296,21 @@ static const struct zt_case cases[] = {
 	ZT_CASE(alloc_limits),
 	ZT_CASE(device_create_bad_arguments),
 	ZT_CASE(device_destroy_and_ids),
+	ZT_CASE(device_create_needs_sys_admin),
+	ZT_CASE(devices_per_file_bounded),
 	ZT_CASE(attach_bad_arguments),
 	ZT_CASE(map_bad_arguments),
 	ZT_CASE(dma_bad_arguments),
 	ZT_CASE(device_dma_and_cpu_agree),
 	ZT_CASE(map_segments_follow_device),
+	ZT_CASE(scattered_backing_uses_high_order_chunks),
 	ZT_CASE(deferred_until_first_use),
 	ZT_CASE(contiguous_device_before_first_map),
 	ZT_CASE(contiguous_device_after_first_map_migrates),
 	ZT_CASE(contiguous_device_while_mapped_is_busy),
 	ZT_CASE(constraints_nothing_can_meet),
+	ZT_CASE(dynamic_importer_maps_at_attach),
+	ZT_CASE(dynamic_importer_on_readonly_buffer),
 	ZT_CASE(readonly_export),
 	ZT_CASE(buffer_outlives_exporting_process),
 	ZT_CASE(closing_devfile_releases_devices),

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * A bounded ioctl fuzz of /dev/zcbuf and of the dma-bufs it exports:
+ * A bounded ioctl fuzz of /dev/zcbuf, of /dev/zcbuf_test and of the
+ * dma-bufs zcbuf exports:
  * random commands (valid ones, valid ones with the size or direction bits
  * changed, random ones of our type, fully random numbers) with random or
  * mutated-plausible argument bytes and bad pointers. Every call must
  * succeed or fail with an errno from the documented set; vm-run fails the
  * run on any kernel complaint in dmesg. Deterministic: ZT_FUZZ_SEED and
  * ZT_FUZZ_CALLS (default 1 and 100000) choose the run.
- * Runs in the guest: vm-run --module zcbuf -- zcbuf_fuzz
+ * Runs in the guest: vm-run --module zcbuf --module zcbuf_test -- zcbuf_fuzz
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -19,16 +20,20 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* The first two go to /dev/zcbuf, the others to /dev/zcbuf_test. */
 static const unsigned long cmds[] = {
-	ZCBUF_IOC_ALLOC, ZCBUF_IOC_DEVICE_CREATE, ZCBUF_IOC_DEVICE_DESTROY,
-	ZCBUF_IOC_ATTACH, ZCBUF_IOC_DETACH, ZCBUF_IOC_MAP, ZCBUF_IOC_UNMAP,
-	ZCBUF_IOC_FILL, ZCBUF_IOC_COPY, ZCBUF_IOC_CHECKSUM, ZCBUF_IOC_STATS,
+	ZCBUF_IOC_ALLOC, ZCBUF_IOC_STATS,
+	ZCBUF_TEST_IOC_DEVICE_CREATE, ZCBUF_TEST_IOC_DEVICE_DESTROY,
+	ZCBUF_TEST_IOC_ATTACH, ZCBUF_TEST_IOC_DETACH, ZCBUF_TEST_IOC_MAP,
+	ZCBUF_TEST_IOC_UNMAP, ZCBUF_TEST_IOC_FILL, ZCBUF_TEST_IOC_COPY,
+	ZCBUF_TEST_IOC_CHECKSUM, ZCBUF_TEST_IOC_STATS,
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-/* Every errno /dev/zcbuf documents (docs/uapi.md). */
+/* Every errno /dev/zcbuf and /dev/zcbuf_test document (docs/uapi.md). */
 static const int allowed[] = {
 	ENOTTY, EINVAL, EFAULT, ENOENT, EBADF, EBUSY, ENOMEM, EACCES, ENOSPC,
+	EFBIG,
 };
 
 static uint64_t rng_state;
@@ -89,37 +94,37 @@ static void plausible(unsigned long cmd, void *buf)
 		snprintf(a->name, sizeof(a->name), "fuzz%u", pick(1000));
 		break;
 	}
-	case ZCBUF_IOC_DEVICE_CREATE: {
-		struct zcbuf_device_create *d = buf;
+	case ZCBUF_TEST_IOC_DEVICE_CREATE: {
+		struct zcbuf_test_device_create *d = buf;
 
 		d->max_segment_size = pick(2) ? 0 : PAGE << pick(12);
 		d->segment_boundary = pick(2) ? 0 : (PAGE << pick(12)) - 1;
 		d->alignment = pow2_or_zero();
 		d->dma_mask_bits = pick(2) ? 0 : 30 + pick(36);
-		d->flags = pick(2);
+		d->flags = pick(4);
 		break;
 	}
-	case ZCBUF_IOC_DEVICE_DESTROY:
-	case ZCBUF_IOC_DETACH:
-	case ZCBUF_IOC_UNMAP:
-		((struct zcbuf_id *)buf)->id = pick(10);
+	case ZCBUF_TEST_IOC_DEVICE_DESTROY:
+	case ZCBUF_TEST_IOC_DETACH:
+	case ZCBUF_TEST_IOC_UNMAP:
+		((struct zcbuf_test_id *)buf)->id = pick(10);
 		break;
-	case ZCBUF_IOC_ATTACH: {
-		struct zcbuf_attach *a = buf;
+	case ZCBUF_TEST_IOC_ATTACH: {
+		struct zcbuf_test_attach *a = buf;
 
 		a->dmabuf_fd = pool_fd();
 		a->device_id = pick(6);
 		break;
 	}
-	case ZCBUF_IOC_MAP: {
-		struct zcbuf_map *m = buf;
+	case ZCBUF_TEST_IOC_MAP: {
+		struct zcbuf_test_map *m = buf;
 
 		m->id = pick(10);
 		m->direction = pick(4);
 		break;
 	}
-	case ZCBUF_IOC_FILL: {
-		struct zcbuf_fill *f = buf;
+	case ZCBUF_TEST_IOC_FILL: {
+		struct zcbuf_test_fill *f = buf;
 
 		f->id = pick(10);
 		f->mode = pick(3);
@@ -128,8 +133,8 @@ static void plausible(unsigned long cmd, void *buf)
 		f->length = pick(4) ? small_size() : rnd();
 		break;
 	}
-	case ZCBUF_IOC_COPY: {
-		struct zcbuf_copy *c = buf;
+	case ZCBUF_TEST_IOC_COPY: {
+		struct zcbuf_test_copy *c = buf;
 
 		c->src_id = pick(10);
 		c->dst_id = pick(10);
@@ -138,8 +143,8 @@ static void plausible(unsigned long cmd, void *buf)
 		c->length = pick(4) ? small_size() : rnd();
 		break;
 	}
-	case ZCBUF_IOC_CHECKSUM: {
-		struct zcbuf_checksum *k = buf;
+	case ZCBUF_TEST_IOC_CHECKSUM: {
+		struct zcbuf_test_checksum *k = buf;
 
 		k->id = pick(10);
 		k->offset = pick(8) * PAGE + pick(4);
@@ -241,13 +246,14 @@ static void fuzz_devfile(void)
 {
 	unsigned long n = calls(), ok = 0, bad = 0, reopen = 0;
 	struct arena ar;
-	int zfd;
+	int zfd, tfd;
 
 	seed();
 	arena_init(&ar);
 	for (int i = 0; i < POOL; i++)
 		pool[i] = -1;
 	zfd = zt_open_zcbuf();
+	tfd = zt_open_test();
 	/* a few real buffers so ATTACH and friends get somewhere */
 	for (int i = 0; i < POOL / 2; i++)
 		pool_add(zt_alloc(zfd, small_size(), 0, "seed"));
@@ -255,7 +261,9 @@ static void fuzz_devfile(void)
 		unsigned long base, cmd = random_cmd(&base);
 		uint8_t *data = NULL;
 		void *arg = random_arg(&ar, cmd, base, &data);
-		long ret = ioctl(zfd, cmd, arg);
+		int to_test = base ? base != ZCBUF_IOC_ALLOC &&
+				     base != ZCBUF_IOC_STATS : pick(2);
+		long ret = ioctl(to_test ? tfd : zfd, cmd, arg);
 
 		if (ret == 0) {
 			ok++;
@@ -268,8 +276,8 @@ static void fuzz_devfile(void)
 		}
 		/* devices and attachments die with the file: start afresh */
 		if (i % 2000 == 1999) {
-			close(zfd);
-			zfd = zt_open_zcbuf();
+			close(tfd);
+			tfd = zt_open_test();
 			reopen++;
 		}
 	}
@@ -336,12 +344,16 @@ static void fuzz_dmabuf_fds(void)
 static void nothing_left_behind(void)
 {
 	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	struct zcbuf_test_stats t;
 	struct zcbuf_stats s;
 
 	zt_stats(zfd, &s);
+	zt_test_stats(tfd, &t);
+	CHECK_EQ(t.devices, 0);
+	CHECK_EQ(t.attachments, 0);
 	CHECK_EQ(s.buffers, 0);
 	CHECK_EQ(s.bytes, 0);
-	CHECK_EQ(s.devices, 0);
 	CHECK_EQ(s.attachments, 0);
 	CHECK_EQ(s.maps, 0);
 	CHECK_EQ(zt_debugfs_buffers(), 0);

@@ -5,7 +5,7 @@
  * allocators=0 and through a contiguous device mapping for allocators=1),
  * and our virtual device doing DMA on buffers that vgem, vivid and
  * virtio-gpu export.
- * Runs in the guest: vm-run --module zcbuf --modprobe vgem
+ * Runs in the guest: vm-run --module zcbuf --module zcbuf_test --modprobe vgem
  *   --modprobe virtio_gpu --modprobe vivid:n_devs=2,allocators=0,1,... --
  */
 #define _GNU_SOURCE
@@ -133,31 +133,32 @@ static void gem_close(int drm, uint32_t handle)
 static void device_dma_on_foreign(int fd, uint8_t *cpu, size_t size)
 {
 	int zfd = zt_open_zcbuf();
-	int dev = zt_device(zfd, 0, 0, 0, 0, "importer");
-	struct zcbuf_map m;
+	int tfd = zt_open_test();
+	int dev = zt_device(tfd, 0, 0, 0, 0, "importer");
+	struct zcbuf_test_map m;
 	uint32_t crc;
 	int att;
 
 	REQUIRE(dev > 0);
-	att = zt_attach(zfd, dev, fd);
+	att = zt_attach(tfd, dev, fd);
 	REQUIRE(att > 0);
-	CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_BIDIRECTIONAL, &m), 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_BIDIRECTIONAL, &m), 0);
 	CHECK(m.length >= size);
-	CHECK_EQ(zt_fill(zfd, att, ZCBUF_FILL_COUNTER, 0x5eed0000, 0, size), 0);
+	CHECK_EQ(zt_fill(tfd, att, ZCBUF_TEST_FILL_COUNTER, 0x5eed0000, 0, size), 0);
 	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), 0);
 	CHECK_EQ(zt_counter_check(cpu, 0x5eed0000, 0, size), -1);
 	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), 0);
-	CHECK_EQ(zt_checksum(zfd, att, 0, size, &crc), 0);
+	CHECK_EQ(zt_checksum(tfd, att, 0, size, &crc), 0);
 	CHECK_EQ(crc, zt_counter_crc(0x5eed0000, 0, size));
 
 	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE), 0);
 	for (size_t i = 0; i < size; i++)
 		cpu[i] = (uint8_t)(i * 7 + 3);
 	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE), 0);
-	CHECK_EQ(zt_checksum(zfd, att, 0, size, &crc), 0);
+	CHECK_EQ(zt_checksum(tfd, att, 0, size, &crc), 0);
 	CHECK_EQ(crc, zt_crc32(0, cpu, size));
-	CHECK_EQ(zt_unmap(zfd, att), 0);
-	CHECK_EQ(zt_detach(zfd, att), 0);
+	CHECK_EQ(zt_unmap(tfd, att), 0);
+	CHECK_EQ(zt_detach(tfd, att), 0);
 	close(zfd);
 }
 
@@ -239,16 +240,53 @@ static void vgem_reexport_writes_read_back(void)
 	CHECK_ERR(ioctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &m), EINVAL);
 }
 
-static void vgem_cannot_import_readonly(void)
+/*
+ * A read-only export is read-only to user space, not to devices: vgem maps
+ * it BIDIRECTIONAL (every DRM PRIME importer does), and that is allowed.
+ */
+static void vgem_imports_readonly(void)
 {
 	int vgem = open_drm("vgem");
 	int zfd = zt_open_zcbuf();
-	int fd = zt_alloc(zfd, 64 * KIB, ZCBUF_ALLOC_READONLY, NULL);
-	uint32_t handle = 0;
+	int tfd = zt_open_test();
+	size_t size = 64 * KIB;
+	int fd = zt_alloc(zfd, size, ZCBUF_ALLOC_READONLY, NULL);
+	int dev = zt_device(tfd, 0, 0, 0, 0, "reader");
+	uint32_t handle = 0, crc;
+	uint8_t *p;
+	int back, att;
 
-	REQUIRE(fd >= 0);
-	/* vgem maps bidirectionally, a device write */
-	CHECK_EQ(prime_import(vgem, fd, &handle), -EACCES);
+	REQUIRE(fd >= 0 && dev > 0);
+	REQUIRE(!prime_import(vgem, fd, &handle));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 1);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	/* vgem's re-export is the same read-only file */
+	back = prime_export(vgem, handle);
+	REQUIRE(back >= 0);
+	CHECK_EQ(zt_ino(back), zt_ino(fd));
+	CHECK_EQ(fcntl(back, F_GETFL) & O_ACCMODE, O_RDONLY);
+	CHECK(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, back, 0) ==
+	      MAP_FAILED && errno == EACCES);
+	CHECK_EQ(zt_sync(back, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE),
+		 -EACCES);
+	p = zt_mmap(back, size, 1);
+	REQUIRE(p);
+	CHECK_EQ(zt_sync(back, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), 0);
+	for (size_t i = 0; i < size; i++)
+		if (p[i])
+			REQUIRE(!"a read-only buffer is zero-filled");
+	CHECK_EQ(zt_sync(back, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), 0);
+	/* a second importer reads it while vgem holds its mapping */
+	att = zt_attach(tfd, dev, back);
+	REQUIRE(att > 0);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL), -EACCES);
+	CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
+	CHECK_EQ(zt_checksum(tfd, att, 0, size, &crc), 0);
+	CHECK_EQ(crc, zt_crc32(0, p, size));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 2);
+	CHECK_EQ(zt_unmap(tfd, att), 0);
+	CHECK_EQ(zt_detach(tfd, att), 0);
+	gem_close(vgem, handle);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
 }
@@ -461,7 +499,8 @@ static void vivid_capture_into_ours(int inst, uint32_t flags)
 {
 	int v = open_vivid(inst);
 	int zfd = zt_open_zcbuf();
-	int dev = zt_device(zfd, 0, 0, 0, 0, "checker");
+	int tfd = zt_open_test();
+	int dev = zt_device(tfd, 0, 0, 0, 0, "checker");
 	uint32_t size = vivid_format(v);
 	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	struct v4l2_buffer b;
@@ -503,13 +542,13 @@ static void vivid_capture_into_ours(int inst, uint32_t flags)
 		/* vivid's test pattern, not the zeroes we handed out */
 		CHECK(nonzero > (int)(size / 4));
 		/* our device reads the same frame */
-		att = zt_attach(zfd, dev, fds[b.index]);
+		att = zt_attach(tfd, dev, fds[b.index]);
 		CHECK(att > 0);
-		CHECK_EQ(zt_map(zfd, att, ZCBUF_DIR_TO_DEVICE, NULL), 0);
-		CHECK_EQ(zt_checksum(zfd, att, 0, size, &crc), 0);
+		CHECK_EQ(zt_map(tfd, att, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
+		CHECK_EQ(zt_checksum(tfd, att, 0, size, &crc), 0);
 		CHECK_EQ(crc, zt_crc32(0, p, size));
-		CHECK_EQ(zt_unmap(zfd, att), 0);
-		CHECK_EQ(zt_detach(zfd, att), 0);
+		CHECK_EQ(zt_unmap(tfd, att), 0);
+		CHECK_EQ(zt_detach(tfd, att), 0);
 		CHECK_EQ(zt_sync(fds[b.index], DMA_BUF_SYNC_END |
 				 DMA_BUF_SYNC_READ), 0);
 		munmap(p, size);
@@ -538,8 +577,12 @@ static void vivid_contig_refuses_scattered(void)
 	int v = open_vivid(1);
 	int zfd = zt_open_zcbuf();
 	uint32_t size = vivid_format(v);
-	int fd = zt_alloc(zfd, size, 0, NULL);
+	int fd;
 
+	/* single pages that are never contiguous, not chunks that may be */
+	zt_set_param("debug_discontiguous", "1");
+	fd = zt_alloc(zfd, size, ZCBUF_ALLOC_IMMEDIATE, NULL);
+	zt_set_param("debug_discontiguous", "0");
 	REQUIRE(fd >= 0);
 	REQUIRE(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 1) >= 1);
 	/* vb2-dma-contig maps it, finds more than one chunk and says EFAULT */
@@ -578,13 +621,17 @@ static void device_dma_on_vivid_contig_export(void)
 static void nothing_left_behind(void)
 {
 	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	struct zcbuf_test_stats t;
 	struct zcbuf_stats s;
 
 	zt_stats(zfd, &s);
+	zt_test_stats(tfd, &t);
+	CHECK_EQ(t.devices, 0);
+	CHECK_EQ(t.attachments, 0);
 	CHECK_EQ(s.buffers, 0);
 	CHECK_EQ(s.maps, 0);
 	CHECK_EQ(s.attachments, 0);
-	CHECK_EQ(s.devices, 0);
 	CHECK_EQ(s.bytes, 0);
 	CHECK_EQ(zt_debugfs_buffers(), 0);
 }
@@ -592,7 +639,7 @@ static void nothing_left_behind(void)
 static const struct zt_case cases[] = {
 	ZT_CASE(vgem_imports_our_buffer),
 	ZT_CASE(vgem_reexport_writes_read_back),
-	ZT_CASE(vgem_cannot_import_readonly),
+	ZT_CASE(vgem_imports_readonly),
 	ZT_CASE(vgem_fence_makes_sync_and_poll_wait),
 	ZT_CASE(device_dma_on_vgem_buffer),
 	ZT_CASE(device_dma_on_virtio_gpu_buffer),

@@ -2,10 +2,12 @@
 /*
  * Concurrency stress for zcbuf.ko: threads allocating, attaching, mapping,
  * mmapping, syncing, migrating and closing shared buffers at once for a
- * bounded time; CPU readers racing migrations; and at the end nothing left
- * in STATS or debugfs (vm-run checks dmesg).
- * Runs in the guest: vm-run --module zcbuf -- zcbuf_stress
- * ZT_STRESS_SECONDS sets the length of each stress case (default 8).
+ * bounded time; CPU readers and a CPU writer racing migrations; and at the
+ * end nothing left in STATS or debugfs (vm-run checks dmesg).
+ * Runs in the guest: vm-run --module zcbuf --module zcbuf_test -- zcbuf_stress
+ * ZT_STRESS_SECONDS sets the length of each stress case (default 8); the
+ * migration races run half of it, longer (up to 8 times it) when a loaded
+ * machine gave them too few migrations.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -110,6 +112,7 @@ struct att {
 
 static void *worker(void *arg)
 {
+	int tfd = zt_open_test();
 	unsigned int seed = (unsigned int)(uintptr_t)arg * 7919 + 1;
 	int zfd = open("/dev/zcbuf", O_RDWR | O_CLOEXEC);
 	struct att atts[MAX_ATT] = { 0 };
@@ -120,8 +123,8 @@ static void *worker(void *arg)
 		bad("open /dev/zcbuf", -errno);
 		return NULL;
 	}
-	devs[0] = zt_device(zfd, 0, 0, 0, 0, "stress-scattered");
-	devs[1] = zt_device(zfd, ZCBUF_DEVICE_CONTIGUOUS, 4 * MIB, 32, 0,
+	devs[0] = zt_device(tfd, 0, 0, 0, 0, "stress-scattered");
+	devs[1] = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 4 * MIB, 32, 0,
 			    "stress-contig");
 	if (devs[0] < 0 || devs[1] < 0) {
 		bad("device", devs[0] < 0 ? devs[0] : devs[1]);
@@ -155,7 +158,7 @@ static void *worker(void *arg)
 			fd = pool_take(&seed, &flags, &size);
 			if (fd < 0)
 				break;
-			ret = zt_attach(zfd, devs[rand_r(&seed) % 2], fd);
+			ret = zt_attach(tfd, devs[rand_r(&seed) % 2], fd);
 			close(fd);
 			if (ret < 0) {
 				expect("attach", ret, busy_nomem);
@@ -168,7 +171,7 @@ static void *worker(void *arg)
 			if (!a->id || a->mapped)
 				break;
 			a->dir = rand_r(&seed) % 3;
-			ret = zt_map(zfd, a->id, a->dir, NULL);
+			ret = zt_map(tfd, a->id, a->dir, NULL);
 			expect("map", ret, map_errs);
 			a->mapped = !ret;
 			break;
@@ -176,19 +179,19 @@ static void *worker(void *arg)
 			if (!a->mapped)
 				break;
 			if (rand_r(&seed) % 2)
-				ret = zt_fill(zfd, a->id, ZCBUF_FILL_COUNTER,
+				ret = zt_fill(tfd, a->id, ZCBUF_TEST_FILL_COUNTER,
 					      rand_r(&seed), 0, a->size);
 			else
-				ret = zt_checksum(zfd, a->id, 0, a->size, &crc);
+				ret = zt_checksum(tfd, a->id, 0, a->size, &crc);
 			expect("fill/checksum", ret, dir_errs);
 			break;
 		case 4: /* unmap and maybe detach */
 			if (a->mapped) {
-				expect("unmap", zt_unmap(zfd, a->id), none);
+				expect("unmap", zt_unmap(tfd, a->id), none);
 				a->mapped = 0;
 			}
 			if (a->id && rand_r(&seed) % 2) {
-				expect("detach", zt_detach(zfd, a->id), none);
+				expect("detach", zt_detach(tfd, a->id), none);
 				a->id = 0;
 			}
 			break;
@@ -206,15 +209,18 @@ static void *worker(void *arg)
 				close(fd);
 				break;
 			}
+			/* a read-only buffer refuses a CPU write access */
 			expect("sync", zt_sync(fd, DMA_BUF_SYNC_START |
-					       DMA_BUF_SYNC_RW), none);
+					       (ro ? DMA_BUF_SYNC_READ :
+						     DMA_BUF_SYNC_RW)), none);
 			for (size_t i = 0; i < size; i += 16 * PAGE) {
 				if (!ro)
 					p[i] = (uint8_t)i;
 				(void)*(volatile uint8_t *)&p[size - 1 - i];
 			}
 			expect("sync", zt_sync(fd, DMA_BUF_SYNC_END |
-					       DMA_BUF_SYNC_RW), none);
+					       (ro ? DMA_BUF_SYNC_READ :
+						     DMA_BUF_SYNC_RW)), none);
 			/* sometimes keep the mapping past the fd */
 			close(fd);
 			munmap(p, size);
@@ -241,21 +247,21 @@ static void *worker(void *arg)
 				break;
 			}
 			zt_counter_fill(p, pat, 0, size);
-			id = zt_attach(zfd, devs[1], fd);
+			id = zt_attach(tfd, devs[1], fd);
 			if (id < 0) {
 				expect("attach", id, nomem);
 			} else {
 				if (zt_counter_check(p, pat, 0, size) != -1)
 					bad("contents after migration", -EIO);
-				ret = zt_map(zfd, id, ZCBUF_DIR_TO_DEVICE, NULL);
+				ret = zt_map(tfd, id, ZCBUF_TEST_DIR_TO_DEVICE, NULL);
 				expect("map", ret, nomem);
-				if (!ret && (zt_checksum(zfd, id, 0, size, &crc) ||
+				if (!ret && (zt_checksum(tfd, id, 0, size, &crc) ||
 					     crc != zt_counter_crc(pat, 0, size)))
 					bad("device checksum after migration",
 					    -EIO);
 				if (!ret)
-					expect("unmap", zt_unmap(zfd, id), none);
-				expect("detach", zt_detach(zfd, id), none);
+					expect("unmap", zt_unmap(tfd, id), none);
+				expect("detach", zt_detach(tfd, id), none);
 			}
 			munmap(p, size);
 			close(fd);
@@ -275,9 +281,9 @@ static void *worker(void *arg)
 	if (rand_r(&seed) % 2) {
 		for (int i = 0; i < MAX_ATT; i++) {
 			if (atts[i].mapped)
-				expect("unmap", zt_unmap(zfd, atts[i].id), none);
+				expect("unmap", zt_unmap(tfd, atts[i].id), none);
 			if (atts[i].id)
-				expect("detach", zt_detach(zfd, atts[i].id),
+				expect("detach", zt_detach(tfd, atts[i].id),
 				       none);
 		}
 	}
@@ -337,8 +343,11 @@ static void *reader(void *arg)
 static void migration_races_cpu_reads(void)
 {
 	int zfd = zt_open_zcbuf();
-	int cdev = zt_device(zfd, ZCBUF_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
+	int tfd = zt_open_test();
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
 	double end = now() + seconds() / 2;
+	/* under load, more time rather than fewer migrations */
+	double limit = now() + 8 * seconds();
 	pthread_rwlockattr_t attr;
 	pthread_t th[2];
 	long migrations = 0;
@@ -351,7 +360,7 @@ static void migration_races_cpu_reads(void)
 	race.size = 512 * KIB;
 	for (int i = 0; i < 2; i++)
 		REQUIRE(!pthread_create(&th[i], NULL, reader, NULL));
-	while (now() < end) {
+	while ((now() < end || migrations <= 10) && now() < limit) {
 		int fd = zt_alloc(zfd, race.size, 0, "race");
 		uint32_t pat = (uint32_t)migrations * 0x10000;
 		uint8_t *p;
@@ -367,7 +376,7 @@ static void migration_races_cpu_reads(void)
 		pthread_rwlock_unlock(&race.lock);
 		usleep(2000);
 		/* migrates while the readers fault and read */
-		id = zt_attach(zfd, cdev, fd);
+		id = zt_attach(tfd, cdev, fd);
 		CHECK(id > 0);
 		migrations += id > 0;
 		usleep(2000);
@@ -377,9 +386,9 @@ static void migration_races_cpu_reads(void)
 		 */
 		if (id > 0) {
 			pthread_rwlock_wrlock(&race.lock);
-			CHECK_EQ(zt_map(zfd, id, ZCBUF_DIR_BIDIRECTIONAL, NULL),
+			CHECK_EQ(zt_map(tfd, id, ZCBUF_TEST_DIR_BIDIRECTIONAL, NULL),
 				 0);
-			CHECK_EQ(zt_fill(zfd, id, ZCBUF_FILL_COUNTER, ~pat, 0,
+			CHECK_EQ(zt_fill(tfd, id, ZCBUF_TEST_FILL_COUNTER, ~pat, 0,
 					 race.size), 0);
 			race.pattern = ~pat;
 			pthread_rwlock_unlock(&race.lock);
@@ -392,8 +401,8 @@ static void migration_races_cpu_reads(void)
 		munmap(p, race.size);
 		close(fd);
 		if (id > 0) {
-			CHECK_EQ(zt_unmap(zfd, id), 0);
-			CHECK_EQ(zt_detach(zfd, id), 0);
+			CHECK_EQ(zt_unmap(tfd, id), 0);
+			CHECK_EQ(zt_detach(tfd, id), 0);
 		}
 	}
 	race.stop = 1;
@@ -406,17 +415,118 @@ static void migration_races_cpu_reads(void)
 	CHECK_EQ(unexpected, 0);
 }
 
+/* One CPU writer racing a migration: every word it wrote must survive. */
+static struct {
+	uint32_t *map;
+	uint32_t *shadow;
+	size_t words;
+	atomic_int stop;
+	atomic_long writes;
+} wrace;
+
+/* Waits until the writer has finished n full passes over the buffer. */
+static void wait_passes(long n)
+{
+	while (wrace.writes < n)
+		usleep(500);
+}
+
+static void *writer(void *arg)
+{
+	uint32_t v = 1;
+
+	(void)arg;
+	while (!wrace.stop) {
+		for (size_t i = 0; i < wrace.words && !wrace.stop; i++, v++) {
+			wrace.map[i] = v;
+			wrace.shadow[i] = v;
+		}
+		atomic_fetch_add(&wrace.writes, 1);
+	}
+	return NULL;
+}
+
+/*
+ * The mappings are zapped before the copy, so a write either reaches the
+ * old pages before they are copied or faults and waits for the new ones.
+ * A copy made before the zap would lose the writes in between, which a
+ * reader-only race cannot see.
+ */
+static void migration_races_cpu_writer(void)
+{
+	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
+	double end = now() + seconds() / 2;
+	double limit = now() + 8 * seconds();
+	size_t size = 512 * KIB;
+	long rounds = 0, lost = 0;
+
+	REQUIRE(cdev > 0);
+	wrace.words = size / 4;
+	wrace.shadow = calloc(wrace.words, 4);
+	REQUIRE(wrace.shadow);
+	while ((now() < end || rounds <= 5) && now() < limit) {
+		int fd = zt_alloc(zfd, size, 0, "write-race");
+		uint32_t crc;
+		pthread_t th;
+		long passes;
+		int id;
+
+		REQUIRE(fd >= 0);
+		wrace.map = zt_mmap(fd, size, 0);
+		REQUIRE(wrace.map);
+		memset(wrace.map, 0, size);
+		memset(wrace.shadow, 0, size);
+		wrace.stop = 0;
+		passes = wrace.writes;
+		REQUIRE(!pthread_create(&th, NULL, writer, NULL));
+		wait_passes(passes + 1);
+		/* migrates while the writer writes */
+		id = zt_attach(tfd, cdev, fd);
+		CHECK(id > 0);
+		/* and the writer goes on over the new backing */
+		wait_passes(wrace.writes + 2);
+		wrace.stop = 1;
+		pthread_join(th, NULL);
+		CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 1);
+		for (size_t i = 0; i < wrace.words; i++)
+			lost += wrace.map[i] != wrace.shadow[i];
+		if (id > 0) {
+			/* the device sees the same words, on the new backing */
+			CHECK_EQ(zt_map(tfd, id, ZCBUF_TEST_DIR_TO_DEVICE, NULL), 0);
+			CHECK_EQ(zt_checksum(tfd, id, 0, size, &crc), 0);
+			CHECK_EQ(crc, zt_crc32(0, wrace.shadow, size));
+			CHECK_EQ(zt_unmap(tfd, id), 0);
+			CHECK_EQ(zt_detach(tfd, id), 0);
+		}
+		munmap(wrace.map, size);
+		close(fd);
+		rounds++;
+	}
+	free(wrace.shadow);
+	zt_note("%ld migrations under %ld full-buffer writes, %ld words lost",
+		rounds, (long)wrace.writes, lost);
+	CHECK(rounds > 5);
+	CHECK(wrace.writes > rounds);
+	CHECK_EQ(lost, 0);
+}
+
 static void nothing_left_behind(void)
 {
 	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	struct zcbuf_test_stats t;
 	struct zcbuf_stats s;
 
 	zt_stats(zfd, &s);
+	zt_test_stats(tfd, &t);
+	CHECK_EQ(t.devices, 0);
+	CHECK_EQ(t.attachments, 0);
 	CHECK_EQ(s.buffers, 0);
 	CHECK_EQ(s.bytes, 0);
 	CHECK_EQ(s.deferred, 0);
 	CHECK_EQ(s.contiguous, 0);
-	CHECK_EQ(s.devices, 0);
 	CHECK_EQ(s.attachments, 0);
 	CHECK_EQ(s.maps, 0);
 	CHECK_EQ(zt_debugfs_buffers(), 0);
@@ -425,6 +535,7 @@ static void nothing_left_behind(void)
 static const struct zt_case cases[] = {
 	ZT_CASE(threads_share_buffers),
 	ZT_CASE(migration_races_cpu_reads),
+	ZT_CASE(migration_races_cpu_writer),
 	ZT_CASE(nothing_left_behind),
 };
 
