@@ -987,6 +987,12 @@ GstSample *decodeOne(const std::string &description, std::string &convInput)
 	GstElement *conv = gst_bin_get_by_name(GST_BIN(pipeline), "conv");
 	gst_element_set_state(pipeline, GST_STATE_PLAYING);
 	GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
+	/* To EOS before stopping: the decoder's threads wind down first. */
+	GstBus *bus = gst_element_get_bus(pipeline);
+	if (GstMessage *end = gst_bus_timed_pop_filtered(
+		    bus, 30 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)))
+		gst_message_unref(end);
+	gst_object_unref(bus);
 	GstPad *pad = gst_element_get_static_pad(conv, "sink");
 	GstCaps *caps = gst_pad_get_current_caps(pad);
 	if (caps) {
