@@ -72,17 +72,8 @@ bool Scaler::configure(GstVideoFormat format, int inWidth, int inHeight, int out
 		jobs_[2] = kBands;
 		break;
 	case Layout::Rgb4:
-		/* The padding byte of BGRx and RGBx too, as videoscale
-		 * scales it. */
-		components_ = 4;
-		planeInW_ = inWidth;
-		planeInH_ = inHeight;
-		planeOutW_ = outWidth;
-		planeOutH_ = outHeight;
-		stages_ = 3;
+		/* Row bands of the output, each with its own scalers. */
 		jobs_[0] = kBands;
-		jobs_[1] = components_;
-		jobs_[2] = kBands;
 		break;
 	case Layout::Packed422:
 		scratchIn = scratchOut = GST_VIDEO_FORMAT_Y42B;
@@ -96,6 +87,8 @@ bool Scaler::configure(GstVideoFormat format, int inWidth, int inHeight, int out
 	}
 	for (Slot &slot : slots_)
 		slot = Slot{};
+	for (Slot &band : bands_)
+		band = Slot{};
 	int chromaInW = traits_.layout == Layout::I444 ? inWidth : half(inWidth);
 	int chromaOutW = traits_.layout == Layout::I444 ? outWidth : half(outWidth);
 	int chromaInH = traits_.layout == Layout::I420 ? half(inHeight) : inHeight;
@@ -118,12 +111,18 @@ bool Scaler::configure(GstVideoFormat format, int inWidth, int inHeight, int out
 		planFor(2, planeInW_, planeInH_, planeOutW_, planeOutH_);
 		break;
 	case Layout::Rgb4:
-		for (int c = 0; c < 4; c++)
-			planFor(c, inWidth, inHeight, outWidth, outHeight);
+		for (Slot &band : bands_) {
+			band = Slot{ inWidth, inHeight, outWidth, outHeight, nullptr, nullptr };
+			if (!makeLinearScalers(band)) {
+				error = "cannot make GStreamer's linear scalers";
+				return false;
+			}
+		}
 		break;
 	}
 	for (const Slot &slot : slots_) {
-		if (isDown38(slot.srcW, slot.srcH, slot.dstW, slot.dstH) && (!slot.h || !slot.v)) {
+		if (isDown38(slot.srcW, slot.srcH, slot.dstW, slot.dstH) &&
+		    !((slot.srcW == slot.dstW || slot.h) && (slot.srcH == slot.dstH || slot.v))) {
 			error = "cannot make GStreamer's linear scalers";
 			return false;
 		}
@@ -151,11 +150,24 @@ void Scaler::planFor(int index, int srcW, int srcH, int dstW, int dstH)
 	slot.dstH = dstH;
 	if (!isDown38(srcW, srcH, dstW, dstH))
 		return;
-	/* Two taps, as libyuv's bilinear filter has. */
-	slot.h.reset(gst_video_scaler_new(GST_VIDEO_RESAMPLER_METHOD_LINEAR, GST_VIDEO_SCALER_FLAG_NONE,
-					  2, static_cast<guint>(srcW), static_cast<guint>(dstW), nullptr));
-	slot.v.reset(gst_video_scaler_new(GST_VIDEO_RESAMPLER_METHOD_LINEAR, GST_VIDEO_SCALER_FLAG_NONE,
-					  2, static_cast<guint>(srcH), static_cast<guint>(dstH), nullptr));
+	makeLinearScalers(slot);
+}
+
+bool Scaler::makeLinearScalers(Slot &slot)
+{
+	/* Two taps, as libyuv's bilinear filter has; none for a direction
+	 * that keeps its size. */
+	if (slot.srcW != slot.dstW)
+		slot.h.reset(gst_video_scaler_new(GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+						  GST_VIDEO_SCALER_FLAG_NONE, 2,
+						  static_cast<guint>(slot.srcW),
+						  static_cast<guint>(slot.dstW), nullptr));
+	if (slot.srcH != slot.dstH)
+		slot.v.reset(gst_video_scaler_new(GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+						  GST_VIDEO_SCALER_FLAG_NONE, 2,
+						  static_cast<guint>(slot.srcH),
+						  static_cast<guint>(slot.dstH), nullptr));
+	return (slot.srcW == slot.dstW || slot.h) && (slot.srcH == slot.dstH || slot.v);
 }
 
 void Scaler::scalePlane(int index, const uint8_t *src, int srcStride, uint8_t *dst,
@@ -173,25 +185,12 @@ void Scaler::scalePlane(int index, const uint8_t *src, int srcStride, uint8_t *d
 			   kFilter);
 }
 
-void Scaler::split(const Image &in, int job) const
+void Scaler::split(const Image &in) const
 {
 	const Image &pi = planesIn_.image();
 	int s = pi.stride[0];
-	if (traits_.layout == Layout::Nv12) {
-		libyuv::SplitUVPlane(in.data[1], in.stride[1], plane(pi, 0, planeInH_), s,
-				     plane(pi, 1, planeInH_), s, planeInW_, planeInH_);
-		return;
-	}
-	int y0, y1;
-	bandRows(job, kBands, planeInH_, y0, y1);
-	if (y0 >= y1)
-		return;
-	/* SplitARGBPlane names libyuv's byte order B, G, R, A: bytes 2, 1,
-	 * 0 and 3 of each pixel; plane c holds byte c. */
-	libyuv::SplitARGBPlane(in.row(0, y0), in.stride[0], plane(pi, 2, planeInH_) + y0 * s, s,
-			       plane(pi, 1, planeInH_) + y0 * s, s, plane(pi, 0, planeInH_) + y0 * s,
-			       s, plane(pi, 3, planeInH_) + y0 * s, s,
-			       planeInW_, y1 - y0);
+	libyuv::SplitUVPlane(in.data[1], in.stride[1], plane(pi, 0, planeInH_), s,
+			     plane(pi, 1, planeInH_), s, planeInW_, planeInH_);
 }
 
 void Scaler::merge(const Image &out, int job) const
@@ -200,19 +199,10 @@ void Scaler::merge(const Image &out, int job) const
 	int s = po.stride[0];
 	int y0, y1;
 	bandRows(job, kBands, planeOutH_, y0, y1);
-	if (y0 >= y1)
-		return;
-	if (traits_.layout == Layout::Nv12) {
+	if (y0 < y1)
 		libyuv::MergeUVPlane(plane(po, 0, planeOutH_) + y0 * s, s,
 				     plane(po, 1, planeOutH_) + y0 * s, s, out.row(1, y0),
 				     out.stride[1], planeOutW_, y1 - y0);
-		return;
-	}
-	libyuv::MergeARGBPlane(plane(po, 2, planeOutH_) + y0 * s, s,
-			       plane(po, 1, planeOutH_) + y0 * s, s,
-			       plane(po, 0, planeOutH_) + y0 * s, s,
-			       plane(po, 3, planeOutH_) + y0 * s, s,
-			       out.row(0, y0), out.stride[0], planeOutW_, y1 - y0);
 }
 
 void Scaler::run(const Image &in, const Image &out, int stage, int job) const
@@ -224,20 +214,31 @@ void Scaler::run(const Image &in, const Image &out, int stage, int job) const
 	case Layout::I444:
 		scalePlane(job, in.data[job], in.stride[job], out.data[job], out.stride[job]);
 		return;
-	case Layout::Nv12:
-	case Layout::Rgb4: {
+	case Layout::Nv12: {
 		const Image &pi = planesIn_.image(), &po = planesOut_.image();
-		bool nv12 = traits_.layout == Layout::Nv12;
-		if (stage == 0 && nv12 && job == 0) {
+		if (stage == 0 && job == 0)
 			scalePlane(0, in.data[0], in.stride[0], out.data[0], out.stride[0]);
-		} else if (stage == 0) {
-			split(in, job);
-		} else if (stage == 1) {
-			scalePlane(nv12 ? job + 1 : job, plane(pi, job, planeInH_), pi.stride[0],
+		else if (stage == 0)
+			split(in);
+		else if (stage == 1)
+			scalePlane(job + 1, plane(pi, job, planeInH_), pi.stride[0],
 				   plane(po, job, planeOutH_), po.stride[0]);
-		} else {
+		else
 			merge(out, job);
-		}
+		return;
+	}
+	case Layout::Rgb4: {
+		/* All four bytes of each pixel, alpha and the padding of BGRx
+		 * and RGBx included, as videoscale scales them.
+		 * gst_video_scaler_2d() takes the end line, not a count. */
+		int y0, y1;
+		bandRows(job, kBands, outHeight_, y0, y1);
+		const Slot &band = bands_[job];
+		if (y0 < y1)
+			gst_video_scaler_2d(band.h.get(), band.v.get(), in.format, in.data[0],
+					    in.stride[0], out.data[0], out.stride[0], 0,
+					    static_cast<guint>(y0), static_cast<guint>(outWidth_),
+					    static_cast<guint>(y1));
 		return;
 	}
 	case Layout::Packed422: {
