@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * zcconvert: the GStreamer side (negotiation, allocation, frames) of the
- * conversion engine in zcconvert-*.cpp.
+ * conversion engine in convert/.
  *
  * Allocation: upstream is offered a zcbuf pool (so that decoders that take
  * the downstream pool, jpegdec, avdec_h264, vp8dec, decode into zcbuf
@@ -15,7 +15,9 @@
 #include <gst/zcbuf/gstzcbuf.h>
 #include <gst/zcbuf/gstzcbufcopy.h>
 
+#include <exception>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "convert/band_runner.h"
@@ -223,11 +225,15 @@ gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstC
 	State *state = self->state;
 
 	std::string error;
+	/* The old plan's scratch goes first: two plans never coexist. */
+	state->converter = zcbuf::convert::Converter();
 	zcbuf::convert::Converter converter;
 	if (!converter.configure(*in, *out, error)) {
 		GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-				  ("zcconvert cannot convert %s to %s",
+				  ("zcconvert cannot convert %dx%d %s to %dx%d %s",
+				   GST_VIDEO_INFO_WIDTH(in), GST_VIDEO_INFO_HEIGHT(in),
 				   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(in)),
+				   GST_VIDEO_INFO_WIDTH(out), GST_VIDEO_INFO_HEIGHT(out),
 				   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(out))),
 				  ("%s (%" GST_PTR_FORMAT " to %" GST_PTR_FORMAT ")", error.c_str(),
 				   incaps, outcaps));
@@ -249,8 +255,10 @@ gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstC
 			      !gst_zcbuf_caps_has_dmabuf_feature(incaps, 0);
 	nothing = nothing && !state->ensureDmabuf;
 	gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), nothing);
-	GST_INFO_OBJECT(self, "%s: %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
-			nothing ? "passthrough" : work.c_str(), incaps, outcaps);
+	GST_INFO_OBJECT(self, "%s (%" G_GSIZE_FORMAT " bytes of scratch images): %" GST_PTR_FORMAT
+			" -> %" GST_PTR_FORMAT,
+			nothing ? "passthrough" : work.c_str(), state->converter.scratchBytes(), incaps,
+			outcaps);
 	return TRUE;
 }
 
@@ -295,11 +303,59 @@ GstFlowReturn transformFrame(GstVideoFilter *filter, GstVideoFrame *in, GstVideo
 	GST_OBJECT_LOCK(self);
 	guint threads = state->threads ? state->threads : g_get_num_processors();
 	GST_OBJECT_UNLOCK(self);
-	state->runner.setThreads(MIN(threads, kMaxThreads));
+	std::string error;
+	if (!state->runner.setThreads(MIN(threads, kMaxThreads), error)) {
+		GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot start the conversion threads"),
+				  ("%s (n-threads=%u)", error.c_str(), threads));
+		return GST_FLOW_ERROR;
+	}
 
 	state->converter.convert(zcbuf::convert::imageOf(*in), zcbuf::convert::imageOf(*out), state->runner);
 	state->frames++;
 	return GST_FLOW_OK;
+}
+
+/* Whether every plane of mapped @frame lies inside the memory mapped for
+ * it. gst_video_frame_map() takes a GstVideoMeta's offsets and strides as
+ * they are: a hostile or broken meta would make the conversion read or
+ * write past the memory. */
+bool planesInsideMemory(const GstVideoFrame &frame, std::string &why)
+{
+	const GstVideoFormatInfo *finfo = frame.info.finfo;
+	int width = GST_VIDEO_FRAME_WIDTH(&frame), height = GST_VIDEO_FRAME_HEIGHT(&frame);
+	for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame); p++) {
+		/* Without a meta the whole buffer is map[0] (and its size is
+		 * checked); with one, each plane has the map of its memory. */
+		const GstMapInfo &map = frame.meta ? frame.map[p] : frame.map[0];
+		gint comps[GST_VIDEO_MAX_COMPONENTS];
+		gst_video_format_info_component(finfo, p, comps);
+		gsize rowBytes = 0;
+		int rows = 0;
+		for (int i = 0; i < GST_VIDEO_MAX_COMPONENTS && comps[i] >= 0; i++) {
+			int c = comps[i];
+			gsize w = GST_VIDEO_FORMAT_INFO_SCALE_WIDTH(finfo, c, width);
+			gsize last = GST_VIDEO_FORMAT_INFO_POFFSET(finfo, c) +
+				     (w - 1) * GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, c) + 1;
+			rowBytes = MAX(rowBytes, last);
+			rows = MAX(rows, GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT(finfo, c, height));
+		}
+		gint stride = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
+		const guint8 *data = static_cast<const guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));
+		if (stride <= 0 || static_cast<gsize>(stride) < rowBytes || data < map.data ||
+		    data > map.data + map.size) {
+			why = "plane " + std::to_string(p) + " has stride " + std::to_string(stride) +
+			      " for rows of " + std::to_string(rowBytes) + " bytes";
+			return false;
+		}
+		gsize start = static_cast<gsize>(data - map.data);
+		gsize extent = start + static_cast<gsize>(stride) * (rows - 1) + rowBytes;
+		if (extent > map.size) {
+			why = "plane " + std::to_string(p) + " ends at byte " + std::to_string(extent) +
+			      " of a memory of " + std::to_string(map.size) + " bytes";
+			return false;
+		}
+	}
+	return true;
 }
 
 /* GstVideoFilter's transform maps the frames and calls transformFrame();
@@ -328,19 +384,44 @@ GstFlowReturn transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *ou
 
 	GstVideoFrame in, out;
 	if (!gst_video_frame_map(&in, &filter->in_info, inbuf, GST_MAP_READ)) {
+		const GstVideoInfo *info = &filter->in_info;
+		gsize size = gst_buffer_get_size(inbuf);
+		const char *format = gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(info));
+		if (size < GST_VIDEO_INFO_SIZE(info))
+			GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Invalid video frame"),
+					  ("a buffer of %" G_GSIZE_FORMAT " bytes is too small for a "
+					   "%dx%d %s frame (%" G_GSIZE_FORMAT " bytes)",
+					   size, GST_VIDEO_INFO_WIDTH(info), GST_VIDEO_INFO_HEIGHT(info),
+					   format, GST_VIDEO_INFO_SIZE(info)));
+		else
+			GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot read the input frame"),
+					  ("mapping a buffer of %" G_GSIZE_FORMAT " bytes as a %dx%d %s "
+					   "frame for reading failed (its memory or video meta cannot be "
+					   "mapped)",
+					   size, GST_VIDEO_INFO_WIDTH(info), GST_VIDEO_INFO_HEIGHT(info),
+					   format));
+		return GST_FLOW_ERROR;
+	}
+	std::string why;
+	if (!planesInsideMemory(in, why)) {
+		gst_video_frame_unmap(&in);
 		GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Invalid video frame"),
-				  ("a buffer of %" G_GSIZE_FORMAT
-				   " bytes is not a %dx%d %s frame (%" G_GSIZE_FORMAT " bytes)",
-				   gst_buffer_get_size(inbuf), GST_VIDEO_INFO_WIDTH(&filter->in_info),
-				   GST_VIDEO_INFO_HEIGHT(&filter->in_info),
-				   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&filter->in_info)),
-				   GST_VIDEO_INFO_SIZE(&filter->in_info)));
+				  ("the input's video meta does not fit its memory: %s", why.c_str()));
 		return GST_FLOW_ERROR;
 	}
 	if (!gst_video_frame_map(&out, &filter->out_info, outbuf, GST_MAP_WRITE)) {
 		gst_video_frame_unmap(&in);
 		GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Cannot write the output frame"),
 				  ("mapping %" GST_PTR_FORMAT " for writing failed", outbuf));
+		return GST_FLOW_ERROR;
+	}
+
+	if (!planesInsideMemory(out, why)) {
+		gst_video_frame_unmap(&out);
+		gst_video_frame_unmap(&in);
+		GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Cannot write the output frame"),
+				  ("the output buffer's video meta does not fit its memory: %s",
+				   why.c_str()));
 		return GST_FLOW_ERROR;
 	}
 
@@ -356,14 +437,15 @@ GstFlowReturn transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *ou
 					      "input not in dma-buf memory, output memory:DMABuf");
 		else
 			ret = GST_FLOW_ERROR;
+		if (ret == GST_FLOW_ERROR)
+			GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot copy the frame"),
+					  ("gst_video_frame_copy failed"));
 	} else {
+		/* transformFrame() posts its own errors. */
 		ret = transformFrame(filter, &in, &out);
 	}
 	gst_video_frame_unmap(&out);
 	gst_video_frame_unmap(&in);
-	if (ret == GST_FLOW_ERROR)
-		GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot copy the frame"),
-				  ("gst_video_frame_copy failed"));
 	return ret;
 }
 
@@ -440,6 +522,42 @@ gboolean stop(GstBaseTransform *trans)
 	return TRUE;
 }
 
+/*
+ * No C++ exception crosses into GStreamer's C frames: every vfunc runs
+ * behind guarded<>, which turns one (memory that cannot be had, a thread
+ * that cannot start) into an element error and the vfunc's failure value.
+ * The engine reports what it can foresee with return values; this is the
+ * net under what it cannot.
+ */
+template <typename R> R failureOf()
+{
+	if constexpr (std::is_same_v<R, GstFlowReturn>)
+		return GST_FLOW_ERROR;
+	else if constexpr (std::is_same_v<R, GstCaps *>)
+		return gst_caps_new_empty();
+	else if constexpr (!std::is_void_v<R>)
+		return R{};
+}
+
+template <auto Vfunc> struct Guard;
+template <typename R, typename Object, typename... Args, R (*Vfunc)(Object *, Args...)>
+struct Guard<Vfunc> {
+	static R call(Object *object, Args... args)
+	{
+		const char *what = "unknown exception";
+		try {
+			return Vfunc(object, args...);
+		} catch (const std::exception &e) {
+			what = e.what();
+		} catch (...) {
+		}
+		GST_ELEMENT_ERROR(object, RESOURCE, FAILED, ("zcconvert failed: %s", what),
+				  ("a C++ exception (%s) was caught at the element's boundary", what));
+		return failureOf<R>();
+	}
+};
+template <auto Vfunc> constexpr auto guarded = &Guard<Vfunc>::call;
+
 } /* namespace */
 
 static void gst_zc_convert_init(GstZcConvert *self)
@@ -467,8 +585,8 @@ static void gst_zc_convert_class_init(GstZcConvertClass *klass)
 				"zcbuf colour converter and scaler");
 	GST_DEBUG_CATEGORY_GET(CAT_PERFORMANCE, "GST_PERFORMANCE");
 
-	objectClass->set_property = setProperty;
-	objectClass->get_property = getProperty;
+	objectClass->set_property = guarded<setProperty>;
+	objectClass->get_property = guarded<getProperty>;
 	objectClass->finalize = gst_zc_convert_finalize;
 
 	g_object_class_install_property(
@@ -505,8 +623,8 @@ static void gst_zc_convert_class_init(GstZcConvertClass *klass)
 	gst_element_class_set_static_metadata(
 		elementClass, "Zero-copy video converter and scaler",
 		"Filter/Converter/Video/Scaler/Colorspace",
-		"Converts and scales NV12, I420, YUY2, UYVY, BGRx, RGBx, BGRA, RGBA and GRAY8 "
-		"straight into zcbuf memory, pixels within 2 levels of videoconvert's",
+		"Converts and scales NV12, I420, Y42B, Y444, YUY2, UYVY, BGRx, RGBx, BGRA, RGBA "
+		"and GRAY8 straight into zcbuf memory, pixels within 2 levels of videoconvert's",
 		"zcbuf project");
 	GstCaps *caps = templateCaps();
 	gst_element_class_add_pad_template(
@@ -516,16 +634,16 @@ static void gst_zc_convert_class_init(GstZcConvertClass *klass)
 	gst_caps_unref(caps);
 
 	transClass->passthrough_on_same_caps = TRUE;
-	transClass->transform_caps = transformCaps;
-	transClass->fixate_caps = fixateCaps;
-	transClass->propose_allocation = proposeAllocation;
-	transClass->decide_allocation = decideAllocation;
-	transClass->transform = transform;
-	transClass->prepare_output_buffer = prepareOutputBuffer;
-	transClass->stop = stop;
-	filterClass->set_info = setInfo;
+	transClass->transform_caps = guarded<transformCaps>;
+	transClass->fixate_caps = guarded<fixateCaps>;
+	transClass->propose_allocation = guarded<proposeAllocation>;
+	transClass->decide_allocation = guarded<decideAllocation>;
+	transClass->transform = guarded<transform>;
+	transClass->prepare_output_buffer = guarded<prepareOutputBuffer>;
+	transClass->stop = guarded<stop>;
+	filterClass->set_info = guarded<setInfo>;
 	/* Also tells GstVideoFilter that zcconvert is not in-place. */
-	filterClass->transform_frame = transformFrame;
+	filterClass->transform_frame = guarded<transformFrame>;
 
 	gst_type_mark_as_plugin_api(GST_TYPE_ZC_CONVERT_METHOD, static_cast<GstPluginAPIFlags>(0));
 }

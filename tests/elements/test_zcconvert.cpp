@@ -15,6 +15,7 @@
 
 #include <set>
 #include <string>
+#include <sys/wait.h>
 #include <tuple>
 #include <vector>
 
@@ -30,8 +31,9 @@ using test::Pattern;
 
 namespace {
 
-const std::vector<std::string> kFormats = { "NV12", "I420", "YUY2", "UYVY", "BGRx",
-					    "RGBx", "BGRA", "RGBA", "GRAY8" };
+/* Every format zcconvert takes, the decoders' 4:2:2 and 4:4:4 included. */
+const std::vector<std::string> kFormats = { "NV12", "I420", "Y42B", "Y444", "YUY2", "UYVY",
+					    "BGRx", "RGBx", "BGRA", "RGBA", "GRAY8" };
 
 /* The promise: within this many levels of videoconvert, every component. */
 constexpr int kConvertTolerance = 2;
@@ -265,6 +267,145 @@ TEST_F(Zcconvert, ScalingCloseToVideoscaleBilinear)
 	RecordProperty("worst", worst);
 }
 
+/* One frame of @format filled with @argb by videotestsrc (its own colour
+ * conversion, the same at every size). */
+GstBuffer *solidFrame(const std::string &format, int width, int height, guint32 argb)
+{
+	std::string description = "videotestsrc num-buffers=1 pattern=solid-color foreground-color=" +
+				  std::to_string(argb) + " ! " + test::videoCaps(format, width, height) +
+				  " ! appsink name=sink";
+	GstElement *pipeline = gst_parse_launch(description.c_str(), nullptr);
+	if (!pipeline)
+		return nullptr;
+	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+	gst_element_set_state(pipeline, GST_STATE_PLAYING);
+	GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
+	GstBuffer *buffer = sample ? gst_buffer_ref(gst_sample_get_buffer(sample)) : nullptr;
+	if (sample)
+		gst_sample_unref(sample);
+	gst_element_set_state(pipeline, GST_STATE_NULL);
+	gst_object_unref(sink);
+	gst_object_unref(pipeline);
+	return buffer;
+}
+
+/* The components (A, Y/R, U/G, V/B as GStreamer unpacks them) of every
+ * pixel of @buffer, a frame of @capsText. */
+std::vector<std::array<int, 4>> pixelsOf(const std::string &capsText, GstBuffer *buffer)
+{
+	std::vector<std::array<int, 4>> pixels;
+	GstVideoInfo info;
+	GstCaps *caps = gst_caps_from_string(capsText.c_str());
+	bool ok = gst_video_info_from_caps(&info, caps);
+	gst_caps_unref(caps);
+	GstVideoFrame frame;
+	if (!ok || !gst_video_frame_map(&frame, &info, buffer, GST_MAP_READ)) {
+		ADD_FAILURE() << "cannot map a frame of " << capsText;
+		return pixels;
+	}
+	int width = GST_VIDEO_INFO_WIDTH(&info), height = GST_VIDEO_INFO_HEIGHT(&info);
+	std::vector<guint8> line(static_cast<size_t>(width) * 4 + 64);
+	for (int y = 0; y < height; y++) {
+		info.finfo->unpack_func(info.finfo, GST_VIDEO_PACK_FLAG_NONE, line.data(), frame.data,
+					frame.info.stride, 0, y, width);
+		for (int x = 0; x < width; x++)
+			pixels.push_back({ line[4 * x], line[4 * x + 1], line[4 * x + 2], line[4 * x + 3] });
+	}
+	gst_video_frame_unmap(&frame);
+	return pixels;
+}
+
+/* Flat colour stays exactly that colour at any size, in every format, alpha
+ * included, as videoscale keeps it (libyuv's ARGBScale and UVScale made
+ * white 253 and grey chroma 127, its 3/8 box 254). */
+TEST_F(Zcconvert, ScalingKeepsFlatColourExactly)
+{
+	std::vector<ScaleCase> cases = { { 4, 4, 8, 8 },	{ 64, 48, 32, 24 },  { 64, 48, 24, 18 },
+					 { 60, 45, 20, 15 },	{ 64, 48, 16, 12 },  { 64, 48, 48, 36 },
+					 { 333, 217, 101, 77 }, { 100, 100, 357, 211 }, { 8, 6, 1, 1 } };
+	std::vector<guint32> colours = { 0xffffffffu, 0x80336699u, 0xff000000u };
+	if (test::slowRun()) {
+		cases = { { 4, 4, 8, 8 }, { 64, 48, 24, 18 }, { 33, 17, 50, 31 } };
+		colours = { 0x80336699u };
+	}
+	for (const std::string &format : kFormats) {
+		for (guint32 argb : colours) {
+			for (const ScaleCase &c : cases) {
+				std::string inCaps = test::videoCaps(format, c.inW, c.inH);
+				std::string outCaps = test::videoCaps(format, c.outW, c.outH);
+				SCOPED_TRACE(inCaps + " -> " + outCaps + " colour " + std::to_string(argb));
+				GstBuffer *input = solidFrame(format, c.inW, c.inH, argb);
+				ASSERT_NE(input, nullptr);
+				GstBuffer *ours = test::convertOne("zcconvert", inCaps, outCaps, input);
+				ASSERT_NE(ours, nullptr);
+				std::array<int, 4> colour = pixelsOf(inCaps, input).at(0);
+				int worst = 0;
+				for (const std::array<int, 4> &p : pixelsOf(outCaps, ours))
+					for (int i = 0; i < 4; i++)
+						worst = std::max(worst, std::abs(p[i] - colour[i]));
+				EXPECT_EQ(worst, 0);
+				gst_buffer_unref(ours);
+				gst_buffer_unref(input);
+			}
+		}
+	}
+}
+
+/* The issue's case byte for byte: a white BGRA 4x4 enlarged to 8x8 is
+ * 0xff in every byte, as videoscale writes it. */
+TEST_F(Zcconvert, WhiteBgraEnlargedStaysWhite)
+{
+	GstBuffer *input = solidFrame("BGRA", 4, 4, 0xffffffffu);
+	ASSERT_NE(input, nullptr);
+	for (const char *element : { "zcconvert", "videoscale" }) {
+		GstBuffer *out = test::convertOne(element, test::videoCaps("BGRA", 4, 4),
+						  test::videoCaps("BGRA", 8, 8), input);
+		ASSERT_NE(out, nullptr) << element;
+		GstMapInfo map;
+		ASSERT_TRUE(gst_buffer_map(out, &map, GST_MAP_READ));
+		ASSERT_GE(map.size, 8u * 8u * 4u);
+		int notWhite = 0;
+		for (gsize i = 0; i < 8u * 8u * 4u; i++)
+			notWhite += map.data[i] != 0xff;
+		EXPECT_EQ(notWhite, 0) << element << ": first byte " << int(map.data[0]);
+		gst_buffer_unmap(out, &map);
+		gst_buffer_unref(out);
+	}
+	gst_buffer_unref(input);
+}
+
+/* Forced dimensions that change the display aspect ratio: zcconvert
+ * stretches the picture over the whole output (its page says so), where
+ * videoscale's default adds black borders. */
+TEST_F(Zcconvert, ForcedSizeStretchesWithoutBorders)
+{
+	std::string inCaps = test::videoCaps("BGRx", 64, 48, ",pixel-aspect-ratio=1/1");
+	std::string outCaps = test::videoCaps("BGRx", 64, 64, ",pixel-aspect-ratio=1/1");
+	GstBuffer *input = solidFrame("BGRx", 64, 48, 0xffffffffu);
+	ASSERT_NE(input, nullptr);
+	auto rowIsWhite = [](GstBuffer *buffer, int row) {
+		GstMapInfo map;
+		if (!gst_buffer_map(buffer, &map, GST_MAP_READ))
+			return false;
+		bool white = true;
+		for (int x = 0; x < 64 * 4; x++)
+			white = white && (x % 4 == 3 || map.data[row * 64 * 4 + x] == 0xff);
+		gst_buffer_unmap(buffer, &map);
+		return white;
+	};
+	GstBuffer *ours = test::convertOne("zcconvert", inCaps, outCaps, input);
+	ASSERT_NE(ours, nullptr);
+	EXPECT_TRUE(rowIsWhite(ours, 0)) << "zcconvert added a border at the top";
+	EXPECT_TRUE(rowIsWhite(ours, 63)) << "zcconvert added a border at the bottom";
+	GstBuffer *scaled = test::convertOne("videoscale", inCaps, outCaps, input);
+	ASSERT_NE(scaled, nullptr);
+	EXPECT_FALSE(rowIsWhite(scaled, 0)) << "videoscale no longer adds borders";
+	EXPECT_TRUE(rowIsWhite(scaled, 32));
+	gst_buffer_unref(scaled);
+	gst_buffer_unref(ours);
+	gst_buffer_unref(input);
+}
+
 /* Conversion and scaling in one element against videoconvert ! videoscale. */
 TEST_F(Zcconvert, ConvertAndScale)
 {
@@ -483,30 +624,196 @@ TEST_F(Zcconvert, ZeroSizeBufferWithoutTimeIsDropped)
 	gst_harness_teardown(h);
 }
 
-/* A buffer too small for its caps is an error that says so. */
-TEST_F(Zcconvert, TruncatedFrameIsAnError)
+/* Pushes @frame into zcconvert (32x24 NV12 to BGRx), which must fail it
+ * with an error message; returns that message's debug text. */
+std::string errorForFrame(GstBuffer *frame)
 {
 	GstHarness *h = gst_harness_new("zcconvert");
 	GstBus *bus = gst_bus_new();
 	gst_element_set_bus(h->element, bus);
 	gst_harness_set_src_caps_str(h, test::videoCaps("NV12", 32, 24).c_str());
 	gst_harness_set_sink_caps_str(h, test::videoCaps("BGRx", 32, 24).c_str());
-	GstBuffer *half = gst_buffer_new_allocate(nullptr, 32 * 24 * 3 / 4, nullptr);
-	gst_buffer_memset(half, 0, 0x80, 32 * 24 * 3 / 4);
-	EXPECT_EQ(gst_harness_push(h, half), GST_FLOW_ERROR);
-	EXPECT_EQ(gst_harness_try_pull(h), nullptr);
-	GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-	ASSERT_NE(message, nullptr);
-	GError *error = nullptr;
-	gchar *debug = nullptr;
-	gst_message_parse_error(message, &error, &debug);
-	EXPECT_NE(std::string(debug).find("576 bytes"), std::string::npos) << debug;
-	g_clear_error(&error);
-	g_free(debug);
-	gst_message_unref(message);
+	EXPECT_EQ(gst_harness_push(h, frame), GST_FLOW_ERROR);
+	if (GstBuffer *out = gst_harness_try_pull(h)) {
+		ADD_FAILURE() << "a frame came out";
+		gst_buffer_unref(out);
+	}
+	std::string text;
+	if (GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+		GError *error = nullptr;
+		gchar *debug = nullptr;
+		gst_message_parse_error(message, &error, &debug);
+		text = debug ? debug : "";
+		g_clear_error(&error);
+		g_free(debug);
+		gst_message_unref(message);
+	} else {
+		ADD_FAILURE() << "no error message";
+	}
 	gst_element_set_bus(h->element, nullptr);
 	gst_object_unref(bus);
 	gst_harness_teardown(h);
+	return text;
+}
+
+/* A buffer too small for its caps is an error that says so. */
+TEST_F(Zcconvert, TruncatedFrameIsAnError)
+{
+	GstBuffer *half = gst_buffer_new_allocate(nullptr, 32 * 24 * 3 / 4, nullptr);
+	gst_buffer_memset(half, 0, 0x80, 32 * 24 * 3 / 4);
+	std::string text = errorForFrame(half);
+	EXPECT_NE(text.find("a buffer of 576 bytes is too small for a 32x24 NV12 frame (1152 bytes)"),
+		  std::string::npos)
+		<< text;
+}
+
+/* A buffer of the right size that cannot be mapped as a frame: the error
+ * says so, not that the size is wrong. */
+TEST_F(Zcconvert, UnmappableFrameIsAnErrorThatSaysWhy)
+{
+	/* The size is right, but the video meta puts the chroma plane a
+	 * megabyte past the end. */
+	GstBuffer *frame = gst_buffer_new_allocate(nullptr, 32 * 24 * 3 / 2, nullptr);
+	gsize offsets[GST_VIDEO_MAX_PLANES] = { 0, 1u << 20 };
+	gint strides[GST_VIDEO_MAX_PLANES] = { 32, 32 };
+	gst_buffer_add_video_meta_full(frame, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_NV12, 32, 24,
+				       2, offsets, strides);
+	std::string text = errorForFrame(frame);
+	EXPECT_NE(text.find("mapping a buffer of 1152 bytes as a 32x24 NV12 frame"), std::string::npos)
+		<< text;
+	EXPECT_EQ(text.find("too small"), std::string::npos) << text;
+}
+
+/* A video meta whose planes run past the memory (in range offsets, a
+ * stride too large, or a negative one): refused before a byte is read. */
+TEST_F(Zcconvert, MetaPlanesPastTheMemoryAreRefused)
+{
+	struct Layout {
+		gsize uvOffset;
+		gint yStride, uvStride;
+		const char *says;
+	};
+	for (const Layout &l : { Layout{ 32 * 24, 32, 64, "plane 1 ends at byte" },
+				 Layout{ 32 * 24, 64, 32, "plane 0 ends at byte" },
+				 Layout{ 32 * 24, -32, 32, "plane 0 has stride -32" },
+				 Layout{ 32 * 24, 32, 16, "plane 1 has stride 16" } }) {
+		GstBuffer *frame = gst_buffer_new_allocate(nullptr, 32 * 24 * 3 / 2, nullptr);
+		gsize offsets[GST_VIDEO_MAX_PLANES] = { 0, l.uvOffset };
+		gint strides[GST_VIDEO_MAX_PLANES] = { l.yStride, l.uvStride };
+		gst_buffer_add_video_meta_full(frame, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_NV12,
+					       32, 24, 2, offsets, strides);
+		std::string text = errorForFrame(frame);
+		EXPECT_NE(text.find("video meta does not fit its memory"), std::string::npos) << text;
+		EXPECT_NE(text.find(l.says), std::string::npos) << text;
+	}
+}
+
+/* How a gst-launch-1.0 child process ended. */
+struct LaunchResult {
+	bool exited = false;
+	int status = -1;
+	std::string output;
+};
+
+/* Runs @command under sh in a child process (the test's environment,
+ * plugins and registry included; no tracers), so that a resource limit or
+ * a crash stays in the child. */
+LaunchResult launch(const std::string &command)
+{
+	LaunchResult result;
+	std::string full = "unset GST_TRACERS; " + command + " 2>&1";
+	const gchar *argv[] = { "/bin/sh", "-c", full.c_str(), nullptr };
+	gchar *out = nullptr;
+	gint wait = 0;
+	GError *error = nullptr;
+	if (!g_spawn_sync(nullptr, const_cast<gchar **>(argv), nullptr, G_SPAWN_DEFAULT, nullptr,
+			  nullptr, &out, nullptr, &wait, &error)) {
+		result.output = error->message;
+		g_clear_error(&error);
+		return result;
+	}
+	result.output = out ? out : "";
+	g_free(out);
+	result.exited = WIFEXITED(wait);
+	result.status = result.exited ? WEXITSTATUS(wait) : -WTERMSIG(wait);
+	return result;
+}
+
+/* The issue's reproduction: 4 GB GRAY8 frames scaled and converted, in 1 GB
+ * of address space. The intermediate (a 65535x16383 GRAY8 image, just
+ * under the bound) cannot be mapped there: a negotiation error that says
+ * so, exit status 1; no std::bad_alloc, no abort. */
+TEST_F(Zcconvert, HugeCapsEndInACleanError)
+{
+	LaunchResult r = launch(
+		"ulimit -v 1000000; gst-launch-1.0 videotestsrc ! "
+		"video/x-raw,format=GRAY8,width=65535,height=65535 ! zcconvert ! "
+		"video/x-raw,format=RGBA,width=65535,height=16383 ! fakesink");
+	EXPECT_TRUE(r.exited) << r.output;
+	EXPECT_EQ(r.status, 1) << r.output;
+	EXPECT_NE(r.output.find("zcconvert cannot convert 65535x65535 GRAY8 to 65535x16383 RGBA"),
+		  std::string::npos)
+		<< r.output;
+	EXPECT_NE(r.output.find("cannot map 1073676288 bytes for a 65535x16383 GRAY8 scratch image"),
+		  std::string::npos)
+		<< r.output;
+	EXPECT_EQ(r.output.find("bad_alloc"), std::string::npos) << r.output;
+}
+
+/* The same refusal in process, for a plan just over the bound: GRAY8
+ * 16384x16385 enlarged to RGBA (converted first: the intermediate alone is
+ * a 16384x16385 RGBA frame, 64 KiB over 1 GiB). A 4096x4096 one is
+ * accepted. */
+TEST_F(Zcconvert, ScratchBeyondTheBoundIsRefused)
+{
+	for (int size : { 16384, 4096 }) {
+		GstHarness *h = gst_harness_new("zcconvert");
+		GstBus *bus = gst_bus_new();
+		gst_element_set_bus(h->element, bus);
+		/* Downstream's caps first: the input caps then negotiate at
+		 * once, no frame needed. */
+		gst_harness_set_sink_caps_str(h, test::videoCaps("RGBA", size, size + 2).c_str());
+		gst_harness_set_src_caps_str(h, test::videoCaps("GRAY8", size, size + 1).c_str());
+		GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+		if (size == 16384) {
+			ASSERT_NE(message, nullptr);
+			GError *error = nullptr;
+			gchar *debug = nullptr;
+			gst_message_parse_error(message, &error, &debug);
+			EXPECT_TRUE(g_error_matches(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION));
+			EXPECT_NE(std::string(debug).find("bound of 1073741824 bytes"), std::string::npos)
+				<< debug;
+			g_clear_error(&error);
+			g_free(debug);
+		} else {
+			EXPECT_EQ(message, nullptr) << "a 4096x4097 plan was refused";
+		}
+		if (message)
+			gst_message_unref(message);
+		gst_element_set_bus(h->element, nullptr);
+		gst_object_unref(bus);
+		gst_harness_teardown(h);
+	}
+}
+
+/* Threads that cannot be created (64 stacks of 8 MiB do not fit in the
+ * address space left): a clean element error, no std::system_error. */
+TEST_F(Zcconvert, ThreadsThatCannotStartAreAnError)
+{
+	auto run = [](int threads) {
+		return launch("ulimit -s 8192; ulimit -v 400000; gst-launch-1.0 videotestsrc "
+			      "num-buffers=2 ! video/x-raw,format=NV12,width=64,height=48 ! "
+			      "zcconvert n-threads=" +
+			      std::to_string(threads) + " ! video/x-raw,format=BGRx ! fakesink");
+	};
+	/* Under the same limit four threads fit: it is the threads that fail. */
+	LaunchResult fits = run(4);
+	EXPECT_TRUE(fits.exited && fits.status == 0) << fits.output;
+	LaunchResult r = run(64);
+	EXPECT_TRUE(r.exited) << r.output;
+	EXPECT_EQ(r.status, 1) << r.output;
+	EXPECT_NE(r.output.find("Cannot start the conversion threads"), std::string::npos) << r.output;
+	EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
 }
 
 /* Interlaced video needs field-aware chroma filters zcconvert does not
@@ -649,6 +956,100 @@ INSTANTIATE_TEST_SUITE_P(
 	[](const auto &info) {
 		const std::string &p = info.param.chain;
 		return p.substr(p.rfind(' ') + 1);
+	});
+
+/* MJPEG of every usual sampling, decoded by decodebin (jpegdec, which gives
+ * I420 whatever the sampling) and by avdec_mjpeg (which gives I420, Y42B or
+ * Y444 as sampled, the webcam case), converted by zcconvert and by
+ * videoconvert from the same decoder: the same pixels. */
+struct MjpegCase {
+	std::string sampling; /* the raw format jpegenc encodes from */
+	std::string decoder;
+	std::string decoded; /* the format the decoder gives zcconvert */
+};
+
+void PrintTo(const MjpegCase &c, std::ostream *os)
+{
+	*os << c.sampling << " " << c.decoder;
+}
+
+class Mjpeg : public test::LeakCheckedTest, public ::testing::WithParamInterface<MjpegCase>
+{
+};
+
+/* The sample at @description's appsink "sink", and the caps of the
+ * element "conv"'s sink pad. */
+GstSample *decodeOne(const std::string &description, std::string &convInput)
+{
+	GError *error = nullptr;
+	GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+	if (!pipeline) {
+		ADD_FAILURE() << error->message;
+		g_clear_error(&error);
+		return nullptr;
+	}
+	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+	GstElement *conv = gst_bin_get_by_name(GST_BIN(pipeline), "conv");
+	gst_element_set_state(pipeline, GST_STATE_PLAYING);
+	GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
+	/* To EOS before stopping: the decoder's threads wind down first. */
+	GstBus *bus = gst_element_get_bus(pipeline);
+	if (GstMessage *end = gst_bus_timed_pop_filtered(
+		    bus, 30 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)))
+		gst_message_unref(end);
+	gst_object_unref(bus);
+	GstPad *pad = gst_element_get_static_pad(conv, "sink");
+	GstCaps *caps = gst_pad_get_current_caps(pad);
+	if (caps) {
+		const gchar *format = gst_structure_get_string(gst_caps_get_structure(caps, 0), "format");
+		convInput = format ? format : "";
+		gst_caps_unref(caps);
+	}
+	gst_object_unref(pad);
+	gst_element_set_state(pipeline, GST_STATE_NULL);
+	gst_object_unref(conv);
+	gst_object_unref(sink);
+	gst_object_unref(pipeline);
+	return sample;
+}
+
+TEST_P(Mjpeg, DecodedIntoZcconvertAsVideoconvertConverts)
+{
+	const MjpegCase &c = GetParam();
+	std::string results[2];
+	GstSample *samples[2] = {};
+	const char *converters[2] = { "zcconvert", "videoconvert" };
+	for (int i = 0; i < 2; i++) {
+		std::string description = "videotestsrc num-buffers=1 pattern=smpte ! " +
+					  test::videoCaps(c.sampling, 96, 64) + " ! jpegenc ! " +
+					  c.decoder + " ! " + converters[i] +
+					  " name=conv ! video/x-raw,format=BGRx ! appsink name=sink";
+		samples[i] = decodeOne(description, results[i]);
+		ASSERT_NE(samples[i], nullptr) << description;
+	}
+	EXPECT_EQ(results[0], c.decoded) << "the decoder gave zcconvert another format";
+	EXPECT_EQ(results[1], c.decoded);
+	std::array<int, 4> d = test::maxDifference(gst_sample_get_caps(samples[0]),
+						   gst_sample_get_buffer(samples[0]),
+						   gst_sample_get_buffer(samples[1]));
+	EXPECT_GE(test::maxOf(d), 0);
+	EXPECT_LE(test::maxOf(d), kConvertTolerance) << test::describe(d);
+	RecordProperty("difference", test::maxOf(d));
+	gst_sample_unref(samples[0]);
+	gst_sample_unref(samples[1]);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Samplings, Mjpeg,
+	::testing::Values(MjpegCase{ "I420", "decodebin", "I420" },
+			  MjpegCase{ "Y42B", "decodebin", "I420" },
+			  MjpegCase{ "Y444", "decodebin", "I420" },
+			  MjpegCase{ "I420", "jpegparse ! avdec_mjpeg", "I420" },
+			  MjpegCase{ "Y42B", "jpegparse ! avdec_mjpeg", "Y42B" },
+			  MjpegCase{ "Y444", "jpegparse ! avdec_mjpeg", "Y444" }),
+	[](const auto &info) {
+		return info.param.sampling + "_" +
+		       (info.param.decoder == "decodebin" ? std::string("decodebin") : std::string("avdec_mjpeg"));
 	});
 
 /* The output memory: zcbuf memory of the chosen backend, dma-buf (and

@@ -1,15 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * zcconvert's row kernels: every SIMD form (SSE2, AVX2, AVX-512 where the
+ * zcconvert's engine below the element: the band runner's threads, the
+ * scratch bound of a conversion plan, and the row kernels: every SIMD form (SSE2, AVX2, AVX-512 where the
  * CPU has them) gives the bytes of the scalar form, at every width (the vector loops' tails and the odd widths of
  * chroma rows included), for random input and every byte order.
  */
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
+#include <system_error>
+#include <thread>
 #include <vector>
 
+#include "convert/band_runner.h"
+#include "convert/converter.h"
 #include "convert/kernels_x86.h"
 #include "convert/kernels.h"
 #include "convert/matrix.h"
@@ -270,6 +281,113 @@ TEST(Matrix, UnknownYuvMatrixIsRefused)
 	std::string error;
 	EXPECT_FALSE(computeMatrix(in, out, m, error));
 	EXPECT_NE(error.find("unknown"), std::string::npos);
+}
+
+/* A runner whose threads after the first @good cannot be started. */
+class FailingRunner : public BandRunner
+{
+public:
+	explicit FailingRunner(int good) : good_(good) {}
+
+protected:
+	std::thread startThread(int worker) override
+	{
+		if (worker > good_)
+			throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+		return BandRunner::startThread(worker);
+	}
+
+private:
+	int good_;
+};
+
+/* A thread that cannot start is an error, not an exception, and the runner
+ * still runs every band (on the caller's thread). */
+TEST(BandRunner, ThreadStartFailureIsAnError)
+{
+	FailingRunner runner(2);
+	std::string error;
+	EXPECT_FALSE(runner.setThreads(4, error));
+	EXPECT_NE(error.find("cannot start conversion thread 3 of 4"), std::string::npos) << error;
+	EXPECT_EQ(runner.threads(), 1u);
+	std::atomic<int> ran{ 0 };
+	runner.run(8, [&](int, int) { ran++; });
+	EXPECT_EQ(ran, 8);
+	/* Fewer threads that can start: fine again. */
+	EXPECT_TRUE(runner.setThreads(3, error));
+	EXPECT_EQ(runner.threads(), 3u);
+}
+
+/* The bands really run on several threads. */
+TEST(BandRunner, BandsRunOnSeveralThreads)
+{
+	BandRunner runner;
+	std::string error;
+	ASSERT_TRUE(runner.setThreads(4, error)) << error;
+	std::mutex mutex;
+	std::set<std::thread::id> seen;
+	std::atomic<int> inside{ 0 }, most{ 0 };
+	runner.run(64, [&](int, int) {
+		int now = ++inside;
+		int was = most.load();
+		while (now > was && !most.compare_exchange_weak(was, now)) {
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(2));
+		--inside;
+		std::lock_guard<std::mutex> lock(mutex);
+		seen.insert(std::this_thread::get_id());
+	});
+	EXPECT_GT(seen.size(), 1u);
+	EXPECT_GT(most.load(), 1);
+}
+
+long residentBytes()
+{
+	std::ifstream statm("/proc/self/statm");
+	long size = 0, resident = 0;
+	statm >> size >> resident;
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
+GstVideoInfo videoInfo(GstVideoFormat format, int width, int height)
+{
+	GstVideoInfo info;
+	EXPECT_TRUE(gst_video_info_set_format(&info, format, width, height));
+	return info;
+}
+
+/* A plan's scratch images are allocated, not written: configuring a
+ * conversion with a 256 MiB intermediate makes the process no bigger (the
+ * old code zero-filled every byte on the streaming thread). */
+TEST(Converter, ScratchIsNotZeroFilled)
+{
+	Converter converter;
+	std::string error;
+	long before = residentBytes();
+	ASSERT_TRUE(converter.configure(videoInfo(GST_VIDEO_FORMAT_GRAY8, 8192, 8192),
+					videoInfo(GST_VIDEO_FORMAT_RGBA, 8192, 8193), error))
+		<< error;
+	long after = residentBytes();
+	EXPECT_GE(converter.scratchBytes(), 256u << 20);
+	EXPECT_LT(after - before, 16l << 20) << "scratch images were written at configuration";
+}
+
+/* The bound is kept whole: scratch images that would need more than
+ * kMaxScratchBytes together are refused before any is allocated. */
+TEST(Converter, ScratchBoundRefusesThePlan)
+{
+	Converter converter;
+	std::string error;
+	/* Enlarging GRAY8 to RGBA converts first: the intermediate is RGBA at
+	 * the input's size, here 64 KiB over the bound. */
+	EXPECT_FALSE(converter.configure(videoInfo(GST_VIDEO_FORMAT_GRAY8, 16384, 16385),
+					 videoInfo(GST_VIDEO_FORMAT_RGBA, 16384, 16386), error));
+	EXPECT_NE(error.find("bound of 1073741824 bytes"), std::string::npos) << error;
+	EXPECT_EQ(converter.scratchBytes(), 0u);
+	EXPECT_TRUE(converter.configure(videoInfo(GST_VIDEO_FORMAT_GRAY8, 8192, 8192),
+					videoInfo(GST_VIDEO_FORMAT_RGBA, 8192, 8193), error))
+		<< error;
+	EXPECT_LE(converter.scratchBytes(), kMaxScratchBytes);
 }
 
 } /* namespace */

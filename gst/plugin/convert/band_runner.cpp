@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "convert/band_runner.h"
 
+#include <pthread.h>
+
+#include <system_error>
+
 namespace zcbuf::convert {
 
 BandRunner::~BandRunner()
@@ -21,15 +25,41 @@ void BandRunner::stop()
 	quit_ = false;
 }
 
-void BandRunner::setThreads(unsigned threads)
+std::thread BandRunner::startThread(int worker)
+{
+	return std::thread(&BandRunner::workerLoop, this, worker);
+}
+
+bool BandRunner::setThreads(unsigned threads, std::string &error)
 {
 	if (threads < 1)
 		threads = 1;
-	if (threads == this->threads())
-		return;
+	if (threads == this->threads() && !failed_)
+		return true;
 	stop();
-	for (unsigned i = 1; i < threads; i++)
-		workers_.emplace_back(&BandRunner::workerLoop, this, static_cast<int>(i));
+	failed_ = true;
+	try {
+		/* Reserved first: a push_back that reallocated could throw
+		 * with a running thread in hand. */
+		workers_.reserve(threads - 1);
+	} catch (const std::bad_alloc &) {
+		error = "cannot allocate " + std::to_string(threads) + " conversion threads";
+		return false;
+	}
+	for (unsigned i = 1; i < threads; i++) {
+		std::thread thread;
+		try {
+			thread = startThread(static_cast<int>(i));
+		} catch (const std::system_error &e) {
+			error = "cannot start conversion thread " + std::to_string(i) + " of " +
+				std::to_string(threads) + ": " + e.what();
+			stop();
+			return false;
+		}
+		workers_.push_back(std::move(thread));
+	}
+	failed_ = false;
+	return true;
 }
 
 int BandRunner::take(int worker)
@@ -51,6 +81,8 @@ int BandRunner::take(int worker)
 
 void BandRunner::workerLoop(int worker)
 {
+	/* Named for top -H and gdb (15 characters at most). */
+	pthread_setname_np(pthread_self(), ("zcconvert-" + std::to_string(worker)).substr(0, 15).c_str());
 	unsigned seen = 0;
 	for (;;) {
 		{

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -23,22 +24,30 @@ public:
 	using Job = std::function<void(int band, int worker)>;
 
 	BandRunner() = default;
-	~BandRunner();
+	virtual ~BandRunner();
 	BandRunner(const BandRunner &) = delete;
 	BandRunner &operator=(const BandRunner &) = delete;
 
 	/* Total threads including the caller (at least 1). Not while run()
-	 * is running. */
-	void setThreads(unsigned threads);
+	 * is running. False with @error when a thread cannot be created: the
+	 * runner then has the caller's thread only (and stays usable), and
+	 * tries again at the next call. */
+	bool setThreads(unsigned threads, std::string &error);
 	unsigned threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
 
 	/* Runs @bands jobs, at most threads() at a time, and returns when
 	 * all are done. */
 	void run(int bands, const Job &job);
 
+protected:
+	/* Starts the thread of @worker running workerLoop(); throws
+	 * std::system_error as std::thread does when it cannot (a test
+	 * overrides it to fail). */
+	virtual std::thread startThread(int worker);
+	void workerLoop(int worker);
+
 private:
 	void stop();
-	void workerLoop(int worker);
 	/* Takes bands until none is left; returns how many it ran. */
 	int take(int worker);
 
@@ -51,6 +60,8 @@ private:
 	int finished_ = 0;
 	unsigned generation_ = 0;
 	bool quit_ = false;
+	/* The last setThreads() failed: the next one tries again. */
+	bool failed_ = false;
 };
 
 } /* namespace zcbuf::convert */

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include <libyuv.h>
 
@@ -20,6 +21,8 @@ constexpr int kOutHalfU = 19, kOutHalfV = 20;
 constexpr int kRows = 21;
 
 constexpr std::size_t kStreamBytes = 8u << 20;
+/* Taps of videoconvert's linear chroma scalers. */
+constexpr guint kTaps = 2;
 
 bool subsampled(const GstVideoInfo &info)
 {
@@ -30,6 +33,17 @@ bool subsampled(const GstVideoInfo &info)
 bool is420(const FormatTraits &t)
 {
 	return t.layout == Layout::Nv12 || t.layout == Layout::I420;
+}
+
+bool isPlanarYuv(Layout layout)
+{
+	return layout == Layout::I420 || layout == Layout::I422 || layout == Layout::I444;
+}
+
+/* Pair averages (videoconvert's planar_chroma_444_422) of @width samples. */
+void halvePairs(const uint8_t *src, uint8_t *dst, int width)
+{
+	kernels::downsampleH(src, dst, width, false);
 }
 
 /* Copies even samples: the chroma packing keeps when nothing filters. */
@@ -137,6 +151,36 @@ bool ColorConverter::configure(const GstVideoInfo &in, const GstVideoInfo &out,
 			path_ = Path::Packed422ToI420;
 		else if (li == Layout::I420 && lo == Layout::Packed422)
 			path_ = Path::I420ToPacked422;
+		else if (isPlanarYuv(li) && isPlanarYuv(lo) && li != lo)
+			path_ = Path::ScalePlanes;
+		else if (li == Layout::I422 && lo == Layout::Packed422)
+			path_ = Path::Planar422ToPacked422;
+		else if (li == Layout::Packed422 && lo == Layout::I422)
+			path_ = Path::Packed422ToPlanar422;
+		else if (li == Layout::Packed422 && lo == Layout::I444)
+			path_ = Path::Packed422To444;
+		else if (li == Layout::I444 && lo == Layout::Packed422 && width_ % 2 == 0)
+			/* convert_Y444_YUY2 is for even widths only. */
+			path_ = Path::Planar444ToPacked422;
+	}
+	if (path_ == Path::ScalePlanes) {
+		/* setup_scale() with the chroma resampler videoconvert
+		 * defaults to (linear): exact halves are pair averages,
+		 * anything else GStreamer's linear scaler. */
+		chromaInW_ = GST_VIDEO_FORMAT_INFO_SCALE_WIDTH(fi, 1, width_);
+		chromaInH_ = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT(fi, 1, height_);
+		chromaOutW_ = GST_VIDEO_FORMAT_INFO_SCALE_WIDTH(fo, 1, width_);
+		chromaOutH_ = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT(fo, 1, height_);
+		bool sameW = chromaInW_ == chromaOutW_, sameH = chromaInH_ == chromaOutH_;
+		bool halfW = chromaInW_ == 2 * chromaOutW_, halfH = chromaInH_ == 2 * chromaOutH_;
+		if (sameW && sameH)
+			chromaOp_ = ChromaOp::Copy;
+		else if (sameW)
+			chromaOp_ = halfH ? ChromaOp::HalveV : ChromaOp::Scale;
+		else if (sameH)
+			chromaOp_ = halfW ? ChromaOp::HalveH : ChromaOp::Scale;
+		else
+			chromaOp_ = halfW && halfH ? ChromaOp::HalveHV : ChromaOp::Scale;
 	}
 	if (path_ == Path::SwapPacked422) {
 		for (int i = 0; i < 16; i += 2) {
@@ -149,9 +193,20 @@ bool ColorConverter::configure(const GstVideoInfo &in, const GstVideoInfo &out,
 
 std::string ColorConverter::describe() const
 {
-	static const char *const names[] = { "NV12 to I420",   "I420 to NV12",   "4:2:2 repacking",
-					      "RGB shuffle",    "4:2:2 to 4:2:0", "4:2:0 to 4:2:2",
-					      "luma only",      "YUV to RGB",     "general chain" };
+	static const char *const names[] = { "NV12 to I420",
+					      "I420 to NV12",
+					      "4:2:2 repacking",
+					      "RGB shuffle",
+					      "4:2:2 to 4:2:0",
+					      "4:2:0 to 4:2:2",
+					      "luma only",
+					      "YUV to RGB",
+					      "planar chroma resampling",
+					      "planar to packed 4:2:2",
+					      "packed to planar 4:2:2",
+					      "packed 4:2:2 to 4:4:4",
+					      "4:4:4 to packed 4:2:2",
+					      "general chain" };
 	std::string text = names[static_cast<int>(path_)];
 	if (path_ == Path::YuvToRgb || path_ == Path::Generic) {
 		text += nearestChroma_ ? ", nearest chroma" : ", resampled chroma";
@@ -167,6 +222,89 @@ void ColorConverter::prepare(Workspace &workspace) const
 {
 	workspace.prepare(width_, kRows);
 	std::memset(workspace.row(kGrey), 128, static_cast<std::size_t>(width_));
+	workspace.hScaler.reset();
+	workspace.vScaler.reset();
+	if (path_ == Path::ScalePlanes && chromaOp_ == ChromaOp::Scale) {
+		/* As videoconvert's setup_scale() makes them: linear with
+		 * two taps (what its configuration comes to; without it
+		 * the linear resampler widens to more taps when shrinking). */
+		if (chromaInW_ != chromaOutW_)
+			workspace.hScaler.reset(gst_video_scaler_new(GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+								     GST_VIDEO_SCALER_FLAG_NONE, kTaps,
+								     chromaInW_, chromaOutW_, nullptr));
+		if (chromaInH_ != chromaOutH_)
+			workspace.vScaler.reset(gst_video_scaler_new(GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+								     GST_VIDEO_SCALER_FLAG_NONE, kTaps,
+								     chromaInH_, chromaOutH_, nullptr));
+		if ((chromaInW_ != chromaOutW_ && !workspace.hScaler) ||
+		    (chromaInH_ != chromaOutH_ && !workspace.vScaler))
+			throw std::bad_alloc();
+	}
+}
+
+void ColorConverter::chromaRowsOf(int y0, int y1, int &k0, int &k1) const
+{
+	if (is420(outTraits_)) {
+		k0 = y0 / 2;
+		k1 = (y1 + 1) / 2;
+	} else {
+		k0 = y0;
+		k1 = y1;
+	}
+}
+
+void ColorConverter::convertScalePlanes(const Image &in, const Image &out, int y0, int y1,
+					Workspace &ws) const
+{
+	libyuv::CopyPlane(in.row(0, y0), in.stride[0], out.row(0, y0), out.stride[0], width_, y1 - y0);
+	int k0, k1;
+	chromaRowsOf(y0, y1, k0, k1);
+	uint8_t *both = ws.row(kTempU);
+	for (int p = 1; p <= 2; p++) {
+		switch (chromaOp_) {
+		case ChromaOp::Copy:
+			libyuv::CopyPlane(in.row(p, k0), in.stride[p], out.row(p, k0), out.stride[p],
+					  chromaOutW_, k1 - k0);
+			break;
+		case ChromaOp::HalveV:
+			for (int k = k0; k < k1; k++)
+				kernels::average(in.row(p, 2 * k), in.row(p, 2 * k + 1), out.row(p, k),
+						 chromaOutW_);
+			break;
+		case ChromaOp::HalveH:
+			for (int k = k0; k < k1; k++)
+				halvePairs(in.row(p, k), out.row(p, k), chromaInW_);
+			break;
+		case ChromaOp::HalveHV:
+			/* planar_chroma_444_420: rows averaged, then pairs. */
+			for (int k = k0; k < k1; k++) {
+				kernels::average(in.row(p, 2 * k), in.row(p, 2 * k + 1), both, chromaInW_);
+				halvePairs(both, out.row(p, k), chromaInW_);
+			}
+			break;
+		case ChromaOp::Scale:
+			gst_video_scaler_2d(ws.hScaler.get(), ws.vScaler.get(), GST_VIDEO_FORMAT_GRAY8,
+					    in.data[p], in.stride[p], out.data[p], out.stride[p], 0,
+					    static_cast<guint>(k0), static_cast<guint>(chromaOutW_),
+					    static_cast<guint>(k1 - k0));
+			break;
+		}
+	}
+}
+
+ColorConverter::ChromaRows ColorConverter::planarChroma(const Image &in, int y, uint8_t *u,
+							  uint8_t *v) const
+{
+	if (inTraits_.layout == Layout::I444)
+		return { in.row(1, y), in.row(2, y) };
+	if (upsample_) {
+		kernels::upsampleH(in.row(1, y), u, width_, inCositedH_);
+		kernels::upsampleH(in.row(2, y), v, width_, inCositedH_);
+	} else {
+		kernels::upsampleNearest(in.row(1, y), u, width_);
+		kernels::upsampleNearest(in.row(2, y), v, width_);
+	}
+	return { u, v };
 }
 
 void ColorConverter::convert(const Image &in, const Image &out, int y0, int y1,
@@ -216,6 +354,39 @@ void ColorConverter::convert(const Image &in, const Image &out, int y0, int y1,
 		return;
 	case Path::YuvToRgb:
 		convertYuvToRgb(in, out, y0, y1, ws);
+		return;
+	case Path::ScalePlanes:
+		convertScalePlanes(in, out, y0, y1, ws);
+		return;
+	case Path::Planar422ToPacked422:
+		(outTraits_.yuyv ? libyuv::I422ToYUY2 : libyuv::I422ToUYVY)(
+			in.row(0, y0), in.stride[0], in.row(1, y0), in.stride[1], in.row(2, y0),
+			in.stride[2], out.row(0, y0), out.stride[0], width_, n);
+		return;
+	case Path::Packed422ToPlanar422:
+		(inTraits_.yuyv ? libyuv::YUY2ToI422 : libyuv::UYVYToI422)(
+			in.row(0, y0), in.stride[0], out.row(0, y0), out.stride[0], out.row(1, y0),
+			out.stride[1], out.row(2, y0), out.stride[2], width_, n);
+		return;
+	case Path::Packed422To444:
+		/* convert_YUY2_Y444: each chroma sample for both pixels. */
+		for (int y = y0; y < y1; y++) {
+			uint8_t *hu = ws.row(kHalfU), *hv = ws.row(kHalfV);
+			(inTraits_.yuyv ? libyuv::YUY2ToI422 : libyuv::UYVYToI422)(
+				in.row(0, y), 0, out.row(0, y), 0, hu, 0, hv, 0, width_, 1);
+			kernels::upsampleNearest(hu, out.row(1, y), width_);
+			kernels::upsampleNearest(hv, out.row(2, y), width_);
+		}
+		return;
+	case Path::Planar444ToPacked422:
+		/* convert_Y444_YUY2: pairs of chroma samples averaged. */
+		for (int y = y0; y < y1; y++) {
+			uint8_t *hu = ws.row(kHalfU), *hv = ws.row(kHalfV);
+			halvePairs(in.row(1, y), hu, width_);
+			halvePairs(in.row(2, y), hv, width_);
+			(outTraits_.yuyv ? libyuv::I422ToYUY2 : libyuv::I422ToUYVY)(
+				in.row(0, y), 0, hu, 0, hv, 0, out.row(0, y), 0, width_, 1);
+		}
 		return;
 	case Path::Generic:
 		convertGeneric(in, out, y0, y1, ws);
@@ -285,6 +456,14 @@ void ColorConverter::convertYuvToRgb(const Image &in, const Image &out, int y0, 
 			kernels::upsampleH(hv, ws.row(kTempV), width_, inCositedH_);
 			break;
 		}
+		case Layout::I422:
+		case Layout::I444: {
+			luma = in.row(0, y);
+			ChromaRows c = planarChroma(in, y, ws.row(kTempU), ws.row(kTempV));
+			u0 = c.u;
+			v0 = c.v;
+			break;
+		}
 		default: {
 			luma = in.row(0, y);
 			int k = y >> 1;
@@ -346,6 +525,14 @@ ColorConverter::Line ColorConverter::processLine(const Image &in, int line, int 
 			}
 			result.c[1] = rows[1];
 			result.c[2] = rows[2];
+			break;
+		}
+		case Layout::I422:
+		case Layout::I444: {
+			result.c[0] = in.row(0, y);
+			ChromaRows c = planarChroma(in, y, rows[1], rows[2]);
+			result.c[1] = c.u;
+			result.c[2] = c.v;
 			break;
 		}
 		default: {
@@ -436,6 +623,14 @@ void ColorConverter::convertGeneric(const Image &in, const Image &out, int y0, i
 			horizontal(a.c[1], a.c[2], hu, hv);
 			(outTraits_.yuyv ? libyuv::I422ToYUY2 : libyuv::I422ToUYVY)(
 				a.c[0], 0, hu, 0, hv, 0, out.row(0, y), 0, width_, 1);
+			break;
+		case Layout::I422:
+			std::memcpy(out.row(0, y), a.c[0], static_cast<std::size_t>(width_));
+			horizontal(a.c[1], a.c[2], out.row(1, y), out.row(2, y));
+			break;
+		case Layout::I444:
+			for (int p = 0; p < 3; p++)
+				std::memcpy(out.row(p, y), a.c[p], static_cast<std::size_t>(width_));
 			break;
 		default:
 			break;

@@ -10,10 +10,12 @@
  */
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <gst/video/video.h>
+#include <gst/video/video-scaler.h>
 
 #include "convert/image.h"
 #include "convert/kernels.h"
@@ -36,6 +38,13 @@ public:
 		int chromaLine[3] = { -1, -1, -1 };
 		int nextSlot = 0;
 
+		/* GStreamer's linear chroma scalers of a planar to planar
+		 * conversion (not thread-safe: one pair per worker). */
+		struct ScalerFree {
+			void operator()(GstVideoScaler *scaler) const { gst_video_scaler_free(scaler); }
+		};
+		std::unique_ptr<GstVideoScaler, ScalerFree> hScaler, vScaler;
+
 	private:
 		std::vector<uint8_t> storage_;
 		std::size_t rowBytes_ = 0;
@@ -48,6 +57,8 @@ public:
 	/* Band boundaries must be multiples of this (2 when 4:2:0 is involved). */
 	int rowAlignment() const { return rowAlignment_; }
 
+	/* Sets @workspace up for this plan; throws std::bad_alloc when the
+	 * memory cannot be had. */
 	void prepare(Workspace &workspace) const;
 
 	/* Writes output rows [@y0, @y1) of @out from @in. */
@@ -66,8 +77,18 @@ private:
 		I420ToPacked422,
 		LumaOnly,
 		YuvToRgb,
+		/* Planar YUV to planar YUV (I420, Y42B, Y444): luma copied,
+		 * chroma planes halved, copied or scaled as videoconvert's
+		 * convert_scale_planes does. */
+		ScalePlanes,
+		Planar422ToPacked422,
+		Packed422ToPlanar422,
+		Packed422To444,
+		Planar444ToPacked422,
 		Generic,
 	};
+	/* What ScalePlanes does to each chroma plane. */
+	enum class ChromaOp { Copy, HalveV, HalveH, HalveHV, Scale };
 
 	struct Line {
 		const uint8_t *c[3];
@@ -87,11 +108,20 @@ private:
 	 * (a line asks for its own and a neighbour, in order down the
 	 * frame, so three never evict one still needed). */
 	ChromaRows chromaRows(const Image &in, int k, Workspace &ws) const;
+	void convertScalePlanes(const Image &in, const Image &out, int y0, int y1,
+				Workspace &ws) const;
+	/* Full-width U and V rows of 4:2:2 or 4:4:4 input line @y. */
+	ChromaRows planarChroma(const Image &in, int y, uint8_t *u, uint8_t *v) const;
+	/* Output chroma rows [@k0, @k1) of the luma rows [@y0, @y1). */
+	void chromaRowsOf(int y0, int y1, int &k0, int &k1) const;
 
 	Path path_ = Path::Generic;
 	FormatTraits inTraits_{}, outTraits_{};
 	int width_ = 0, height_ = 0;
 	int chromaWidth_ = 0, chromaLines_ = 0;
+	ChromaOp chromaOp_ = ChromaOp::Copy;
+	/* Chroma plane sizes on either side (ScalePlanes). */
+	int chromaInW_ = 0, chromaInH_ = 0, chromaOutW_ = 0, chromaOutH_ = 0;
 	int rowAlignment_ = 1;
 	ColorMatrix matrix_;
 	kernels::YuvToRgb yuvToRgb_{};

@@ -5,51 +5,66 @@
 
 namespace zcbuf::convert {
 
+namespace {
+
+/* @info as @format at @width x @height, colorimetry and siting kept:
+ * false with @error when GstVideoInfo cannot describe that frame. */
+bool resized(const GstVideoInfo &info, GstVideoFormat format, int width, int height,
+	     GstVideoInfo &result, std::string &error)
+{
+	result = info;
+	if (!gst_video_info_set_format(&result, format, width, height)) {
+		error = std::string("a ") + std::to_string(width) + "x" + std::to_string(height) + " " +
+			gst_video_format_to_string(format) + " frame cannot be described";
+		return false;
+	}
+	result.colorimetry = info.colorimetry;
+	result.chroma_site = info.chroma_site;
+	return true;
+}
+
+} /* namespace */
+
 bool Converter::configure(const GstVideoInfo &in, const GstVideoInfo &out, std::string &error)
 {
 	int inW = GST_VIDEO_INFO_WIDTH(&in), inH = GST_VIDEO_INFO_HEIGHT(&in);
 	int outW = GST_VIDEO_INFO_WIDTH(&out), outH = GST_VIDEO_INFO_HEIGHT(&out);
+	GstVideoFormat inFormat = GST_VIDEO_INFO_FORMAT(&in), outFormat = GST_VIDEO_INFO_FORMAT(&out);
+	ScratchBudget budget;
 	scale_ = inW != outW || inH != outH;
 	/* Anything but the size differing (format, matrix, range, siting)
 	 * is the colour converter's job. */
-	GstVideoInfo sized = out;
-	if (scale_) {
-		gst_video_info_set_format(&sized, GST_VIDEO_INFO_FORMAT(&out), inW, inH);
-		sized.colorimetry = out.colorimetry;
-		sized.chroma_site = out.chroma_site;
-	}
-	color_ = GST_VIDEO_INFO_FORMAT(&in) != GST_VIDEO_INFO_FORMAT(&out) ||
+	color_ = inFormat != outFormat ||
 		 !gst_video_colorimetry_is_equal(&in.colorimetry, &out.colorimetry) ||
 		 in.chroma_site != out.chroma_site;
+	scaleFirst_ = false;
+	scratchBytes_ = 0;
 	if (color_ && scale_) {
-		GstVideoInfo fromInfo = in;
+		/* Shrinking: scale in the input format, then convert at the
+		 * output size; enlarging: convert at the input size, then
+		 * scale in the output format. */
 		scaleFirst_ = static_cast<long>(outW) * outH < static_cast<long>(inW) * inH;
-		if (scaleFirst_) {
-			/* Scale in the input format, then convert at the
-			 * output size. */
-			gst_video_info_set_format(&fromInfo, GST_VIDEO_INFO_FORMAT(&in), outW, outH);
-			fromInfo.colorimetry = in.colorimetry;
-			fromInfo.chroma_site = in.chroma_site;
-			if (!scaler_.configure(GST_VIDEO_INFO_FORMAT(&in), inW, inH, outW, outH, error) ||
-			    !colorConverter_.configure(fromInfo, out, error))
-				return false;
-			intermediate_.allocate(GST_VIDEO_INFO_FORMAT(&in), outW, outH);
-			height_ = outH;
-		} else {
-			if (!colorConverter_.configure(in, sized, error) ||
-			    !scaler_.configure(GST_VIDEO_INFO_FORMAT(&out), inW, inH, outW, outH, error))
-				return false;
-			intermediate_.allocate(GST_VIDEO_INFO_FORMAT(&out), inW, inH);
-			height_ = inH;
-		}
+		GstVideoFormat midFormat = scaleFirst_ ? inFormat : outFormat;
+		int midW = scaleFirst_ ? outW : inW, midH = scaleFirst_ ? outH : inH;
+		GstVideoInfo mid;
+		std::size_t midBytes = 0;
+		if (!resized(scaleFirst_ ? in : out, midFormat, midW, midH, mid, error) ||
+		    !OwnedImage::sizeOf(midFormat, midW, midH, midBytes, error) ||
+		    !budget.reserve(midBytes, error) ||
+		    !scaler_.configure(midFormat, inW, inH, outW, outH, budget, error) ||
+		    !colorConverter_.configure(scaleFirst_ ? mid : in, scaleFirst_ ? out : mid, error) ||
+		    !intermediate_.allocate(midFormat, midW, midH, error))
+			return false;
+		height_ = midH;
 	} else if (color_) {
 		if (!colorConverter_.configure(in, out, error))
 			return false;
 		height_ = inH;
 	} else if (scale_) {
-		if (!scaler_.configure(GST_VIDEO_INFO_FORMAT(&in), inW, inH, outW, outH, error))
+		if (!scaler_.configure(inFormat, inW, inH, outW, outH, budget, error))
 			return false;
 	}
+	scratchBytes_ = budget.used();
 	workspaces_.clear();
 	return true;
 }
@@ -95,7 +110,8 @@ void Converter::runColor(const Image &in, const Image &out, zcbuf::convert::Band
 
 void Converter::runScale(const Image &in, const Image &out, zcbuf::convert::BandRunner &runner)
 {
-	runner.run(scaler_.jobs(), [&](int job, int) { scaler_.run(in, out, job); });
+	for (int stage = 0; stage < scaler_.stages(); stage++)
+		runner.run(scaler_.jobs(stage), [&](int job, int) { scaler_.run(in, out, stage, job); });
 }
 
 void Converter::convert(const Image &in, const Image &out, zcbuf::convert::BandRunner &runner)

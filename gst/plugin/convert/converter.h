@@ -25,7 +25,9 @@ namespace zcbuf::convert {
 class Converter
 {
 public:
-	/* False with @error when @in cannot be converted to @out. */
+	/* False with @error when @in cannot be converted to @out, or when
+	 * the scratch images the plan needs would exceed kMaxScratchBytes
+	 * or cannot be allocated. */
 	bool configure(const GstVideoInfo &in, const GstVideoInfo &out, std::string &error);
 
 	/* Converts @in into @out, using every thread of @runner. */
@@ -34,6 +36,8 @@ public:
 	/* False when the caps differ in nothing the pixels depend on. */
 	bool hasWork() const { return color_ || scale_; }
 	std::string describe() const;
+	/* Bytes of scratch images the plan holds. */
+	std::size_t scratchBytes() const { return scratchBytes_; }
 
 private:
 	void runColor(const Image &in, const Image &out, zcbuf::convert::BandRunner &runner);
@@ -45,6 +49,7 @@ private:
 	OwnedImage intermediate_;
 	std::vector<ColorConverter::Workspace> workspaces_;
 	int height_ = 0; /* rows the colour conversion covers */
+	std::size_t scratchBytes_ = 0;
 };
 
 } /* namespace zcbuf::convert */

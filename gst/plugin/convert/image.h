@@ -7,8 +7,9 @@
  */
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <string>
 
 #include <gst/video/video.h>
 
@@ -19,6 +20,8 @@ namespace zcbuf::convert {
 enum class Layout {
 	Nv12, /* Y plane, interleaved UV plane, 4:2:0 */
 	I420, /* Y, U and V planes, 4:2:0 */
+	I422, /* Y42B: Y, U and V planes, 4:2:2 */
+	I444, /* Y444: Y, U and V planes, 4:4:4 */
 	Packed422, /* YUY2 or UYVY */
 	Gray, /* GRAY8 */
 	Rgb4, /* BGRx, RGBx, BGRA, RGBA */
@@ -37,7 +40,7 @@ struct FormatTraits {
 bool formatTraits(GstVideoFormat format, FormatTraits &traits);
 
 /* The formats zcconvert converts between, as a caps list string. */
-#define ZCCONVERT_FORMATS "{ NV12, I420, YUY2, UYVY, BGRx, RGBx, BGRA, RGBA, GRAY8 }"
+#define ZCCONVERT_FORMATS "{ NV12, I420, Y42B, Y444, YUY2, UYVY, BGRx, RGBx, BGRA, RGBA, GRAY8 }"
 
 struct Image {
 	GstVideoFormat format = GST_VIDEO_FORMAT_UNKNOWN;
@@ -51,15 +54,71 @@ struct Image {
 /* An Image over a mapped frame. */
 Image imageOf(const GstVideoFrame &frame);
 
-/* An image of its own memory (intermediate results). */
+/*
+ * The most scratch memory one conversion plan may hold for whole images
+ * (the intermediate of a conversion with scaling, the planar images the
+ * scaler works through): 1 GiB, a 16384x16384 RGBA frame. Caps that need
+ * more are refused at negotiation, before anything is allocated.
+ */
+constexpr std::size_t kMaxScratchBytes = std::size_t{ 1 } << 30;
+
+/*
+ * Counts the scratch bytes a plan asks for against kMaxScratchBytes, so
+ * that a plan is refused as a whole before any of it is allocated.
+ */
+class ScratchBudget
+{
+public:
+	/* False with @error when @bytes more would exceed the bound. */
+	bool reserve(std::size_t bytes, std::string &error);
+	std::size_t used() const { return used_; }
+
+private:
+	std::size_t used_ = 0;
+};
+
+/*
+ * Anonymous memory mapped for a scratch image: its pages cost nothing until
+ * they are written (malloc would hand them to MALLOC_PERTURB_ or a
+ * calloc-style fill first), and a size the process cannot have is a clean
+ * failure, not an exception.
+ */
+class ScratchMemory
+{
+public:
+	ScratchMemory() = default;
+	~ScratchMemory() { release(); }
+	ScratchMemory(ScratchMemory &&other) noexcept;
+	ScratchMemory &operator=(ScratchMemory &&other) noexcept;
+	ScratchMemory(const ScratchMemory &) = delete;
+	ScratchMemory &operator=(const ScratchMemory &) = delete;
+
+	/* False (and no memory) when @bytes cannot be mapped. */
+	bool map(std::size_t bytes);
+	void release();
+	uint8_t *data() const { return data_; }
+
+private:
+	uint8_t *data_ = nullptr;
+	std::size_t bytes_ = 0;
+};
+
+/* An image of its own memory (intermediate results). The memory is not
+ * filled: every byte is written before it is read. */
 class OwnedImage
 {
 public:
-	void allocate(GstVideoFormat format, int width, int height);
+	/* The bytes an image of @format at @width x @height takes, or false
+	 * with @error when GstVideoInfo cannot describe it. */
+	static bool sizeOf(GstVideoFormat format, int width, int height, std::size_t &bytes,
+			   std::string &error);
+	/* False with @error (and no image) when the format and size are not
+	 * a frame or the memory cannot be had. */
+	bool allocate(GstVideoFormat format, int width, int height, std::string &error);
 	const Image &image() const { return image_; }
 
 private:
-	std::vector<uint8_t> storage_;
+	ScratchMemory storage_;
 	Image image_;
 };
 
