@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The main job for now: a pipeline whose source writes every frame straight
- * into zcbuf pool memory. The sink proposes the zcbuf pool in the ALLOCATION
+ * A pipeline whose source writes every frame straight into zcbuf pool
+ * memory (examples/zcbuf-appsrc.c is an application drawing frames itself). The sink proposes the zcbuf pool in the ALLOCATION
  * query (as a zcbuf consumer element does), videotestsrc renders into it,
  * and the demo reports which backend served the frames and proves from the
  * library's counters that no frame was allocated or mapped anew.
@@ -31,6 +31,8 @@ struct Options {
 };
 
 struct Observed {
+	/* What --backend asked for, and what served the frames. */
+	std::string requested;
 	std::string backend;
 	int buffers = 0;
 	int zcbufBuffers = 0;
@@ -45,7 +47,7 @@ GstPadProbeReturn proposePool(GstPad *, GstPadProbeInfo *info, gpointer user)
 	if (GST_QUERY_TYPE(query) != GST_QUERY_ALLOCATION)
 		return GST_PAD_PROBE_OK;
 	Observed *observed = static_cast<Observed *>(user);
-	const char *backend = observed->backend.empty() ? nullptr : observed->backend.c_str();
+	const char *backend = observed->requested.empty() ? nullptr : observed->requested.c_str();
 	if (!gst_zcbuf_propose_allocation(query, 2, backend))
 		return GST_PAD_PROBE_OK;
 	observed->proposed = true;
@@ -119,7 +121,7 @@ int main(int argc, char **argv)
 	}
 
 	Observed observed;
-	observed.backend = options.backend;
+	observed.requested = options.backend;
 	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
 	GstPad *pad = gst_element_get_static_pad(sink, "sink");
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, proposePool, &observed, nullptr);
@@ -150,8 +152,12 @@ int main(int argc, char **argv)
 	gst_element_set_state(pipeline, GST_STATE_NULL);
 	gst_object_unref(pipeline);
 
-	std::printf("backend: %s (%s)\n", observed.backend.c_str(),
-		    observed.dmabufBuffers ? "dma-buf memory" : "fd memory, not a dma-buf");
+	if (observed.zcbufBuffers)
+		std::printf("backend: %s (%s)\n", observed.backend.c_str(),
+			    observed.dmabufBuffers ? "dma-buf memory" : "fd memory, not a dma-buf");
+	else
+		std::printf("backend: none (no zcbuf pool for backend '%s')\n",
+			    observed.requested.empty() ? "default" : observed.requested.c_str());
 	std::printf("frames: %d in %.2f s (%.0f frames/s), %d in zcbuf memory, %d dma-buf\n",
 		    observed.buffers, seconds, observed.buffers / seconds, observed.zcbufBuffers,
 		    observed.dmabufBuffers);

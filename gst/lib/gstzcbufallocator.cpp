@@ -342,6 +342,10 @@ void gst_zcbuf_allocator_register(void)
 	if (!g_once_init_enter(&once))
 		return;
 
+	/* The error below may come before any allocator class exists (a
+	 * ZCBUF_BACKEND that does not open), and logging in a category not
+	 * yet made is a GStreamer-CRITICAL. */
+	GST_DEBUG_CATEGORY_INIT(gst_zcbuf_allocator_debug, "zcbufallocator", 0, "zcbuf allocator");
 	GError *error = nullptr;
 	GstAllocator *allocator = gst_zcbuf_allocator_new(nullptr, &error);
 	if (allocator) {

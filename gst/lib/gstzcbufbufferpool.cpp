@@ -302,9 +302,14 @@ static void gst_zcbuf_buffer_pool_class_init(GstZcbufBufferPoolClass *klass)
 		g_param_spec_string("backend", "Backend",
 				    "Allocation backend: module, dma-heap[:HEAP], udmabuf, "
 				    "drm[:/dev/dri/cardN], memfd; empty for ZCBUF_BACKEND or "
-				    "the best available",
+				    "the best available. Set when the pool is made",
 				    nullptr,
+				    /* Construct-only: set_config reads it on the
+				     * streaming thread, and the allocator opened from it
+				     * is kept, so a later change could neither be safe
+				     * nor take effect. */
 				    static_cast<GParamFlags>(G_PARAM_READWRITE |
+							     G_PARAM_CONSTRUCT_ONLY |
 							     G_PARAM_STATIC_STRINGS)));
 }
 
@@ -337,11 +342,21 @@ void gst_zcbuf_buffer_pool_config_add_constraints(GstStructure *config, const gc
 	if (backend)
 		gst_structure_set(entry, "backend", G_TYPE_STRING, backend, nullptr);
 
+	/* One entry per consumer: an element that configures the same pool
+	 * again (every renegotiation) replaces its entry instead of adding
+	 * one more each time. */
 	GValue array = G_VALUE_INIT;
-	if (const GValue *existing = gst_structure_get_value(config, kConstraintsField))
-		g_value_init(&array, GST_TYPE_ARRAY), g_value_copy(existing, &array);
-	else
-		g_value_init(&array, GST_TYPE_ARRAY);
+	g_value_init(&array, GST_TYPE_ARRAY);
+	const GValue *existing = gst_structure_get_value(config, kConstraintsField);
+	for (guint i = 0; existing && GST_VALUE_HOLDS_ARRAY(existing) &&
+			  i < gst_value_array_get_size(existing);
+	     i++) {
+		const GValue *old = gst_value_array_get_value(existing, i);
+		const gchar *name = gst_structure_get_string(gst_value_get_structure(old), "consumer");
+		if (consumer && *consumer && g_strcmp0(name, consumer) == 0)
+			continue;
+		gst_value_array_append_value(&array, old);
+	}
 	GValue item = G_VALUE_INIT;
 	g_value_init(&item, GST_TYPE_STRUCTURE);
 	gst_value_set_structure(&item, entry);

@@ -625,7 +625,7 @@ static void gst_zc_convert_class_init(GstZcConvertClass *klass)
 		"Filter/Converter/Video/Scaler/Colorspace",
 		"Converts and scales NV12, I420, Y42B, Y444, YUY2, UYVY, BGRx, RGBx, BGRA, RGBA "
 		"and GRAY8 straight into zcbuf memory, pixels within 2 levels of videoconvert's",
-		"zcbuf project");
+		"The zcbuf authors");
 	GstCaps *caps = templateCaps();
 	gst_element_class_add_pad_template(
 		elementClass, gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));

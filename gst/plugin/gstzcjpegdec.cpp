@@ -13,12 +13,14 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <string>
 #include <utility>
 
 #include <gst/allocators/allocators.h>
 #include <gst/zcbuf/gstzcbuf.h>
 
+#include "gstzcguard.h"
 #include "jpeg/decode_workers.h"
 #include "jpeg/decompressor.h"
 #include "jpeg/framing.h"
@@ -31,6 +33,7 @@ namespace {
 
 using zcbuf::jpeg::DecodeJob;
 using zcbuf::jpeg::DecodeOptions;
+using zcbuf::jpeg::Decompressor;
 using zcbuf::jpeg::Header;
 using zcbuf::jpeg::Sampling;
 
@@ -41,6 +44,13 @@ constexpr J_DCT_METHOD kDefaultDctMethod = JDCT_IFAST;
 /* A few damaged camera frames are dropped; a stream of nothing but bad data
  * ends in an error instead of silence. */
 constexpr gint kDefaultMaxErrors = 10;
+/* The largest picture (decoded width times height) decoded by default:
+ * 8K DCI, 8192x4320. Beyond it a header is refused before any buffer is
+ * allocated, so that a few bytes claiming 65535x65535 cannot make the
+ * pool allocate gigabytes. */
+constexpr guint64 kDefaultMaxPixels = 8192ull * 4320ull;
+/* The largest a JPEG frame header can claim. */
+constexpr guint64 kLargestPixels = 65535ull * 65535ull;
 /* The row pitch libjpeg writes whole blocks into (DCTSIZE * 2). */
 constexpr guint kBlockRowAlignment = 16;
 
@@ -51,6 +61,7 @@ enum {
 	PROP_IDCT_METHOD,
 	PROP_BACKEND,
 	PROP_MAX_ERRORS,
+	PROP_MAX_PIXELS,
 };
 
 struct Settings {
@@ -58,6 +69,7 @@ struct Settings {
 	guint scale = kDefaultScale;
 	J_DCT_METHOD dctMethod = kDefaultDctMethod;
 	std::string backend;
+	guint64 maxPixels = kDefaultMaxPixels;
 };
 
 /* What the negotiated output was made for. */
@@ -151,12 +163,13 @@ DecoderState *stateOf(gpointer self)
 	return GST_ZC_JPEG_DEC(self)->state;
 }
 
-DecodeOptions currentOptions(GstZcJpegDec *self)
+DecodeOptions currentOptions(GstZcJpegDec *self, guint64 *maxPixels)
 {
 	DecodeOptions options;
 	GST_OBJECT_LOCK(self);
 	options.scaleDenom = self->state->settings.scale;
 	options.dctMethod = self->state->settings.dctMethod;
+	*maxPixels = self->state->settings.maxPixels;
 	GST_OBJECT_UNLOCK(self);
 	return options;
 }
@@ -166,6 +179,9 @@ DecodeOptions currentOptions(GstZcJpegDec *self)
 GstFlowReturn decodeError(GstZcJpegDec *self, GstVideoCodecFrame *frame, const std::string &why)
 {
 	GstFlowReturn ret = GST_FLOW_OK;
+	/* The base class logs in its own category; the reason belongs in
+	 * ours too. */
+	GST_WARNING_OBJECT(self, "dropping frame %u: %s", frame->system_frame_number, why.c_str());
 	GST_VIDEO_DECODER_ERROR(self, 1, STREAM, DECODE, ("Failed to decode JPEG image"),
 				("frame %u: %s", frame->system_frame_number, why.c_str()), ret);
 	gst_video_decoder_drop_frame(GST_VIDEO_DECODER(self), frame);
@@ -275,6 +291,8 @@ GstFlowReturn finishJob(GstZcJpegDec *self, DecodeJob &job)
 {
 	DecoderState *state = self->state;
 	GstVideoCodecFrame *frame = std::exchange(job.frame, nullptr);
+	GST_LOG_OBJECT(self, "frame %u decoded on %s", frame->system_frame_number,
+		       job.worker ? job.worker : "the streaming thread");
 	if (!job.ok)
 		return decodeError(self, frame, job.error);
 	if (job.report.otherWarnings)
@@ -339,6 +357,23 @@ GstFlowReturn failInOrder(GstZcJpegDec *self, GstVideoCodecFrame *frame, std::st
 	return finishInOrder(self, state->threads);
 }
 
+/* A valid JPEG that this decoder does not decode (4:1:1, 4:4:0, RGB,
+ * CMYK): not damage, so max-errors does not apply; the frames before it go
+ * out, then the stream fails with the reason. */
+GstFlowReturn unsupportedFrame(GstZcJpegDec *self, GstVideoCodecFrame *frame,
+			       const std::string &why)
+{
+	guint number = frame->system_frame_number;
+	GstFlowReturn ret = self->state->workers ? finishInOrder(self, 0) : GST_FLOW_OK;
+	gst_video_decoder_release_frame(GST_VIDEO_DECODER(self), frame);
+	if (ret != GST_FLOW_OK)
+		return ret;
+	GST_ELEMENT_ERROR(self, STREAM, NOT_IMPLEMENTED,
+			  ("This JPEG's colour space or chroma sampling is not supported."),
+			  ("frame %u: %s", number, why.c_str()));
+	return GST_FLOW_ERROR;
+}
+
 /* After a flush or at stop: the base class forgets its frames; we wait for
  * the workers and drop our references. */
 void discardPending(GstZcJpegDec *self)
@@ -390,6 +425,16 @@ GstFlowReturn ensureOutput(GstZcJpegDec *self, const Header &header)
 
 	GstVideoCodecState *output = gst_video_decoder_set_output_state(
 		dec, format, header.width, header.height, state->input);
+	if (!output) {
+		/* gst_video_info_set_format() refuses frames whose size does
+		 * not fit its plane arithmetic (65535x65535 I420, say). */
+		GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+				  ("This JPEG's picture size cannot be described as raw video."),
+				  ("GstVideoInfo cannot describe a %ux%u %s frame", header.width,
+				   header.height, gst_video_format_to_string(format)));
+		state->output.reset();
+		return GST_FLOW_NOT_NEGOTIATED;
+	}
 	if (header.sampling != Sampling::Gray) {
 		/* JFIF: full-range BT.601 YCbCr, chroma centred between the
 		 * luma samples (the colorimetry jpegdec gives too). */
@@ -446,8 +491,19 @@ gboolean start(GstVideoDecoder *dec)
 	}
 	state->dmabuf = gst_zcbuf_allocator_is_dmabuf(state->allocator);
 	state->decompressor = std::make_unique<zcbuf::jpeg::Decompressor>();
-	if (state->threads > 1)
-		state->workers = std::make_unique<zcbuf::jpeg::DecodeWorkers>(state->threads);
+	if (state->threads > 1) {
+		try {
+			state->workers =
+				std::make_unique<zcbuf::jpeg::DecodeWorkers>(state->threads);
+		} catch (const std::system_error &e) {
+			GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
+					  ("Cannot start %u decoding threads.", state->threads),
+					  ("%s", e.what()));
+			state->decompressor.reset();
+			gst_clear_object(&state->allocator);
+			return FALSE;
+		}
+	}
 	state->framer.reset();
 	state->output.reset();
 	state->parsedCaps = false;
@@ -514,7 +570,8 @@ GstFlowReturn parse(GstVideoDecoder *dec, GstVideoCodecFrame *, GstAdapter *adap
 
 	const guint8 *data = static_cast<const guint8 *>(gst_adapter_map(adapter, available));
 	std::size_t length = 0;
-	zcbuf::jpeg::Framer::Result result = state->framer.scan(data, available, &length);
+	zcbuf::jpeg::Framer::Result result =
+		state->framer.scan(data, available, &length, atEos);
 	gst_adapter_unmap(adapter);
 
 	switch (result) {
@@ -543,7 +600,8 @@ GstFlowReturn handleFrame(GstVideoDecoder *dec, GstVideoCodecFrame *frame)
 {
 	GstZcJpegDec *self = GST_ZC_JPEG_DEC(dec);
 	DecoderState *state = self->state;
-	DecodeOptions options = currentOptions(self);
+	guint64 maxPixels = 0;
+	DecodeOptions options = currentOptions(self, &maxPixels);
 
 	GstMapInfo map;
 	if (!gst_buffer_map(frame->input_buffer, &map, GST_MAP_READ)) {
@@ -553,14 +611,25 @@ GstFlowReturn handleFrame(GstVideoDecoder *dec, GstVideoCodecFrame *frame)
 		return GST_FLOW_ERROR;
 	}
 	Header header;
-	std::string error;
-	bool ok = map.size > 0 &&
-		  state->decompressor->readHeader(map.data, map.size, options, &header, &error);
-	if (map.size == 0)
-		error = "the buffer is empty";
+	std::string error = "the buffer is empty";
+	Decompressor::HeaderResult result =
+		map.size == 0 ? Decompressor::HeaderResult::Damaged
+			      : state->decompressor->readHeader(map.data, map.size, options,
+								&header, &error);
 	gst_buffer_unmap(frame->input_buffer, &map);
-	if (!ok)
+	if (result == Decompressor::HeaderResult::Unsupported)
+		return unsupportedFrame(self, frame, error);
+	if (result != Decompressor::HeaderResult::Ok)
 		return failInOrder(self, frame, std::move(error));
+	guint64 pixels = static_cast<guint64>(header.width) * header.height;
+	if (pixels > maxPixels) {
+		/* Before anything is allocated for it. */
+		return failInOrder(self, frame,
+				   "the header claims a " + std::to_string(header.width) + "x" +
+					   std::to_string(header.height) + " picture (" +
+					   std::to_string(pixels) + " pixels), more than max-pixels (" +
+					   std::to_string(maxPixels) + ")");
+	}
 
 	GstFlowReturn ret = ensureOutput(self, header);
 	if (ret != GST_FLOW_OK) {
@@ -650,6 +719,9 @@ void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *psp
 		settings.backend = backend ? backend : "";
 		break;
 	}
+	case PROP_MAX_PIXELS:
+		settings.maxPixels = g_value_get_uint64(value);
+		break;
 	case PROP_MAX_ERRORS:
 		/* The base class keeps the count and the limit. */
 		GST_OBJECT_UNLOCK(self);
@@ -678,6 +750,9 @@ void getProperty(GObject *object, guint id, GValue *value, GParamSpec *pspec)
 		break;
 	case PROP_BACKEND:
 		g_value_set_string(value, settings.backend.c_str());
+		break;
+	case PROP_MAX_PIXELS:
+		g_value_set_uint64(value, settings.maxPixels);
 		break;
 	case PROP_MAX_ERRORS:
 		GST_OBJECT_UNLOCK(self);
@@ -719,16 +794,47 @@ static void gst_zc_jpeg_dec_class_init(GstZcJpegDecClass *klass)
 	objectClass->get_property = getProperty;
 	objectClass->finalize = gst_zc_jpeg_dec_finalize;
 
-	decoderClass->start = start;
-	decoderClass->stop = stop;
-	decoderClass->set_format = setFormat;
-	decoderClass->sink_event = sinkEvent;
-	decoderClass->parse = parse;
-	decoderClass->handle_frame = handleFrame;
-	decoderClass->finish = drainAll;
-	decoderClass->drain = drainAll;
-	decoderClass->flush = flush;
-	decoderClass->decide_allocation = decideAllocation;
+	/* Each vfunc through guarded(): no exception into GStreamer. */
+	using zcbuf::plugin::guarded;
+	decoderClass->start = [](GstVideoDecoder *dec) -> gboolean {
+		return guarded(dec, GST_CAT_DEFAULT, "start", FALSE, [&] { return start(dec); });
+	};
+	decoderClass->stop = [](GstVideoDecoder *dec) -> gboolean {
+		return guarded(dec, GST_CAT_DEFAULT, "stop", FALSE, [&] { return stop(dec); });
+	};
+	decoderClass->set_format = [](GstVideoDecoder *dec, GstVideoCodecState *input) -> gboolean {
+		return guarded(dec, GST_CAT_DEFAULT, "set_format", FALSE,
+			       [&] { return setFormat(dec, input); });
+	};
+	decoderClass->sink_event = [](GstVideoDecoder *dec, GstEvent *event) -> gboolean {
+		return guarded(dec, GST_CAT_DEFAULT, "sink_event", FALSE,
+			       [&] { return sinkEvent(dec, event); });
+	};
+	decoderClass->parse = [](GstVideoDecoder *dec, GstVideoCodecFrame *frame,
+				 GstAdapter *adapter, gboolean atEos) -> GstFlowReturn {
+		return guarded(dec, GST_CAT_DEFAULT, "parse", GST_FLOW_ERROR,
+			       [&] { return parse(dec, frame, adapter, atEos); });
+	};
+	decoderClass->handle_frame = [](GstVideoDecoder *dec,
+					GstVideoCodecFrame *frame) -> GstFlowReturn {
+		return guarded(dec, GST_CAT_DEFAULT, "handle_frame", GST_FLOW_ERROR,
+			       [&] { return handleFrame(dec, frame); });
+	};
+	decoderClass->finish = [](GstVideoDecoder *dec) -> GstFlowReturn {
+		return guarded(dec, GST_CAT_DEFAULT, "finish", GST_FLOW_ERROR,
+			       [&] { return drainAll(dec); });
+	};
+	decoderClass->drain = [](GstVideoDecoder *dec) -> GstFlowReturn {
+		return guarded(dec, GST_CAT_DEFAULT, "drain", GST_FLOW_ERROR,
+			       [&] { return drainAll(dec); });
+	};
+	decoderClass->flush = [](GstVideoDecoder *dec) -> gboolean {
+		return guarded(dec, GST_CAT_DEFAULT, "flush", FALSE, [&] { return flush(dec); });
+	};
+	decoderClass->decide_allocation = [](GstVideoDecoder *dec, GstQuery *query) -> gboolean {
+		return guarded(dec, GST_CAT_DEFAULT, "decide_allocation", FALSE,
+			       [&] { return decideAllocation(dec, query); });
+	};
 
 	auto flags = [](int extra) {
 		return static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | extra);
@@ -772,6 +878,15 @@ static void gst_zc_jpeg_dec_class_init(GstZcJpegDecClass *klass)
 				 "empty) that are dropped, each logged, before the decoder fails "
 				 "with an error; -1 never fails",
 				 -1, G_MAXINT, kDefaultMaxErrors, flags(0)));
+	g_object_class_install_property(
+		objectClass, PROP_MAX_PIXELS,
+		g_param_spec_uint64("max-pixels", "Max pixels",
+				    "The largest picture decoded, in pixels (decoded width "
+				    "times height): a frame whose header claims more is dropped "
+				    "as damaged (counted against max-errors) before any buffer "
+				    "is allocated for it. The default is 8192x4320 (8K)",
+				    1, kLargestPixels, kDefaultMaxPixels,
+				    flags(GST_PARAM_MUTABLE_PLAYING)));
 
 	gst_element_class_add_static_pad_template(elementClass, &sinkTemplate);
 	gst_element_class_add_static_pad_template(elementClass, &srcTemplate);
@@ -779,7 +894,7 @@ static void gst_zc_jpeg_dec_class_init(GstZcJpegDecClass *klass)
 		elementClass, "zcbuf JPEG decoder", "Codec/Decoder/Image/Video",
 		"Decodes JPEG and MJPEG with libjpeg-turbo straight into zcbuf (fd or dma-buf) "
 		"buffers, on several threads, optionally downscaled in the DCT domain",
-		"zcbuf");
+		"The zcbuf authors");
 
 	GST_DEBUG_CATEGORY_GET(CAT_PERFORMANCE, "GST_PERFORMANCE");
 	gst_type_mark_as_plugin_api(scaleGetType(), static_cast<GstPluginAPIFlags>(0));

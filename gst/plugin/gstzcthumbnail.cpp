@@ -15,11 +15,15 @@
 #include <optional>
 #include <cerrno>
 #include <string>
+#include <system_error>
 #include <unistd.h>
 #include <utility>
 
 #include <gst/video/video.h>
 #include <gst/zcbuf/gstzcbuf.h>
+#include <gst/zcbuf/gstzcbufframe.h>
+
+#include "gstzcguard.h"
 
 #include "thumbnail/files.h"
 #include "image/scaler.h"
@@ -201,6 +205,19 @@ GstFlowReturn transformIp(GstBaseTransform *trans, GstBuffer *buffer)
 	}
 
 	GstVideoFrame frame;
+	gchar *reason = nullptr;
+	if (!gst_zcbuf_video_frame_layout_is_valid(&state->info, buffer, &reason)) {
+		/* Checked before the planes are read: a GstVideoMeta whose
+		 * planes run past the buffer would make the shrink read
+		 * outside it. */
+		state->worker->release();
+		GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+				    ("Invalid video frame layout: no thumbnail of this frame."),
+				    ("frame %" GST_TIME_FORMAT ": %s; it passes on unchanged",
+				     GST_TIME_ARGS(GST_BUFFER_PTS(buffer)), reason));
+		g_free(reason);
+		return GST_FLOW_OK;
+	}
 	if (!gst_video_frame_map(&frame, &state->info, buffer, GST_MAP_READ)) {
 		state->worker->release();
 		GstMemory *memory = gst_buffer_n_memory(buffer) ? gst_buffer_peek_memory(buffer, 0)
@@ -291,8 +308,19 @@ gboolean start(GstBaseTransform *trans)
 	state->index = 0;
 	state->warnedUntimed = false;
 	resetSchedule(state);
-	state->worker = std::make_unique<zcbuf::thumbnail::ThumbnailWorker>(
-		[self](const ThumbnailOutcome &outcome) { report(self, outcome); });
+	try {
+		state->worker = std::make_unique<zcbuf::thumbnail::ThumbnailWorker>(
+			[self](const ThumbnailOutcome &outcome) {
+				/* On the worker thread: an exception there would
+				 * end the process too. */
+				zcbuf::plugin::guardedVoid(self, GST_CAT_DEFAULT, "thumbnail report",
+							   [&] { report(self, outcome); });
+			});
+	} catch (const std::system_error &e) {
+		GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
+				  ("Cannot start the thumbnail encoder thread."), ("%s", e.what()));
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -444,12 +472,33 @@ static void gst_zc_thumbnail_class_init(GstZcThumbnailClass *klass)
 	objectClass->get_property = getProperty;
 	objectClass->finalize = gst_zc_thumbnail_finalize;
 
-	transformClass->start = start;
-	transformClass->stop = stop;
-	transformClass->set_caps = setCaps;
-	transformClass->transform_ip = transformIp;
-	transformClass->sink_event = sinkEvent;
-	transformClass->propose_allocation = proposeAllocation;
+	/* Each vfunc through guarded(): no exception into GStreamer. */
+	using zcbuf::plugin::guarded;
+	transformClass->start = [](GstBaseTransform *trans) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "start", FALSE, [&] { return start(trans); });
+	};
+	transformClass->stop = [](GstBaseTransform *trans) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "stop", FALSE, [&] { return stop(trans); });
+	};
+	transformClass->set_caps = [](GstBaseTransform *trans, GstCaps *incaps,
+				      GstCaps *outcaps) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "set_caps", FALSE,
+			       [&] { return setCaps(trans, incaps, outcaps); });
+	};
+	transformClass->transform_ip = [](GstBaseTransform *trans,
+					  GstBuffer *buffer) -> GstFlowReturn {
+		return guarded(trans, GST_CAT_DEFAULT, "transform_ip", GST_FLOW_ERROR,
+			       [&] { return transformIp(trans, buffer); });
+	};
+	transformClass->sink_event = [](GstBaseTransform *trans, GstEvent *event) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "sink_event", FALSE,
+			       [&] { return sinkEvent(trans, event); });
+	};
+	transformClass->propose_allocation = [](GstBaseTransform *trans, GstQuery *decideQuery,
+						GstQuery *query) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "propose_allocation", FALSE,
+			       [&] { return proposeAllocation(trans, decideQuery, query); });
+	};
 	/* transform_ip on a passthrough buffer: it is only read. */
 	transformClass->transform_ip_on_passthrough = TRUE;
 
@@ -521,5 +570,5 @@ static void gst_zc_thumbnail_class_init(GstZcThumbnailClass *klass)
 		elementClass, "zcbuf thumbnailer", "Filter/Video",
 		"Passes video through untouched and writes a JPEG thumbnail of a frame every "
 		"interval, read through a CPU-access bracket and encoded on its own thread",
-		"zcbuf");
+		"The zcbuf authors");
 }

@@ -7,8 +7,10 @@
  *    allocator): each memory is imported as zcbuf memory with
  *    gst_zcbuf_allocator_import_fd(), keeping its offset and size, so the
  *    buffer's layout (and its GstVideoMeta) stays valid;
- *  - anything else (system memory, mixed memories, or fd memory that is no
- *    dma-buf when the output caps promise memory:DMABuf): one copy into a
+ *  - anything else (system memory, mixed memories, fd memory that is
+ *    neither a dma-buf nor a memfd, such as a shm_open() or tmpfs file, or
+ *    fd memory that is no dma-buf when the output caps promise
+ *    memory:DMABuf): one copy into a
  *    buffer of the output pool, frame by frame with gst_video_frame_copy(),
  *    recorded with gst_zcbuf_record_copy().
  *
@@ -21,6 +23,11 @@
  * Imports are cached on the upstream memory (qdata): pools recycle their
  * memories, and downstream importers (kmssink, glupload) cache their own
  * imports on the memory objects they see, which must therefore be stable.
+ * Two zcuploads may see the same memory (tee branches): the cache is read,
+ * referenced and replaced under one lock.
+ *
+ * Every frame's layout (its GstVideoMeta, else the caps') is checked
+ * against the buffer's size before anything reads it or passes it on.
  */
 #include "gstzcupload.h"
 
@@ -29,8 +36,18 @@
 #include <gst/zcbuf/gstzcbuf.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <gst/zcbuf/gstzcbufframe.h>
+
+#include "gstzcguard.h"
 
 
 GST_DEBUG_CATEGORY_STATIC(gst_zc_upload_debug);
@@ -59,6 +76,35 @@ GQuark importQuark()
 {
 	static GQuark quark = g_quark_from_static_string("GstZcUploadImport");
 	return quark;
+}
+
+/* Guards every import cache on every memory (see above). */
+std::mutex importCacheLock;
+
+/*
+ * Whether @memory is fd memory over a plain file, neither a dma-buf nor a
+ * memfd (a shm_open() segment, a tmpfs or hugetlbfs file): zcbuf does not
+ * import those, but they map like any file, so they take the copy path.
+ * A memfd's link in /proc/self/fd reads "/memfd:NAME" (as libzcbuf tells
+ * them apart; shm files answer F_GET_SEALS too); a dma-buf's file system
+ * has its own magic. Anything else (a pipe, a closed fd) goes to the
+ * import, which says what is wrong with it.
+ */
+bool isPlainFile(GstMemory *memory)
+{
+	if (!gst_is_fd_memory(memory) || gst_is_dmabuf_memory(memory))
+		return false;
+	gint fd = gst_fd_memory_get_fd(memory);
+	struct stat st;
+	struct statfs fs;
+	constexpr decltype(fs.f_type) kDmabufMagic = 0x444d4142;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fstatfs(fd, &fs) < 0 ||
+	    fs.f_type == kDmabufMagic)
+		return false;
+	std::string link = "/proc/self/fd/" + std::to_string(fd);
+	char target[64] = {};
+	ssize_t length = readlink(link.c_str(), target, sizeof(target) - 1);
+	return length > 0 && std::string(target, static_cast<std::size_t>(length)).rfind("/memfd:", 0) != 0;
 }
 
 GstCaps *templateCaps()
@@ -156,10 +202,13 @@ gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 GstMemory *importMemory(GstZcUpload *self, GstBuffer *buffer, guint index)
 {
 	GstMemory *memory = gst_buffer_peek_memory(buffer, index);
-	GstMemory *cached = static_cast<GstMemory *>(
-		gst_mini_object_get_qdata(GST_MINI_OBJECT_CAST(memory), importQuark()));
-	if (cached && cached->offset == memory->offset && cached->size == memory->size)
-		return gst_memory_ref(cached);
+	{
+		std::lock_guard<std::mutex> lock(importCacheLock);
+		GstMemory *cached = static_cast<GstMemory *>(
+			gst_mini_object_get_qdata(GST_MINI_OBJECT_CAST(memory), importQuark()));
+		if (cached && cached->offset == memory->offset && cached->size == memory->size)
+			return gst_memory_ref(cached);
+	}
 
 	gint fd = gst_fd_memory_get_fd(memory);
 	GError *error = nullptr;
@@ -181,12 +230,18 @@ GstMemory *importMemory(GstZcUpload *self, GstBuffer *buffer, guint index)
 	 * for the tracer) instead of writing into bytes upstream may still
 	 * read through its own buffer. */
 	gst_memory_lock(imported, GST_LOCK_FLAG_EXCLUSIVE);
-	gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(memory), importQuark(), gst_memory_ref(imported),
-				  [](gpointer cachedImport) {
-					  GstMemory *m = static_cast<GstMemory *>(cachedImport);
-					  gst_memory_unlock(m, GST_LOCK_FLAG_EXCLUSIVE);
-					  gst_memory_unref(m);
-				  });
+	{
+		/* Replacing drops the old import (its destroy notify runs
+		 * here, under the lock, so no reader is between its lookup
+		 * and its ref). */
+		std::lock_guard<std::mutex> lock(importCacheLock);
+		gst_mini_object_set_qdata(GST_MINI_OBJECT_CAST(memory), importQuark(),
+					  gst_memory_ref(imported), [](gpointer cachedImport) {
+						  GstMemory *m = static_cast<GstMemory *>(cachedImport);
+						  gst_memory_unlock(m, GST_LOCK_FLAG_EXCLUSIVE);
+						  gst_memory_unref(m);
+					  });
+	}
 	GST_DEBUG_OBJECT(self, "imported fd %d (+%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT " bytes) as %s",
 			 fd, memory->offset, memory->size,
 			 gst_is_dmabuf_memory(imported) ? "dma-buf" : "fd memory");
@@ -314,11 +369,22 @@ GstFlowReturn prepareOutputBuffer(GstBaseTransform *trans, GstBuffer *inbuf, Gst
 		return GST_FLOW_OK;
 	}
 
-	bool zcbuf = true, fd = true, dmabuf = true;
+	/* A layout that runs past the buffer is neither read here nor
+	 * handed to anyone downstream. */
+	gchar *reason = nullptr;
+	if (!gst_zcbuf_video_frame_layout_is_valid(&state->info, inbuf, &reason)) {
+		GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Invalid video frame layout."),
+				  ("%" GST_PTR_FORMAT ": %s", inbuf, reason));
+		g_free(reason);
+		return GST_FLOW_ERROR;
+	}
+
+	bool zcbuf = true, fd = true, imports = true, dmabuf = true;
 	for (guint i = 0; i < n; i++) {
 		GstMemory *memory = gst_buffer_peek_memory(inbuf, i);
 		zcbuf = zcbuf && gst_is_zcbuf_memory(memory);
 		fd = fd && gst_is_fd_memory(memory);
+		imports = imports && !isPlainFile(memory);
 		dmabuf = dmabuf && gst_is_dmabuf_memory(memory);
 	}
 	if (zcbuf && (dmabuf || !state->outputDmabuf)) {
@@ -326,11 +392,12 @@ GstFlowReturn prepareOutputBuffer(GstBaseTransform *trans, GstBuffer *inbuf, Gst
 		state->passed++;
 		return GST_FLOW_OK;
 	}
-	if (fd && (dmabuf || !state->outputDmabuf))
+	if (fd && imports && (dmabuf || !state->outputDmabuf))
 		return wrap(self, inbuf, outbuf);
 	return copy(self, inbuf, outbuf,
-		    fd ? "fd memory that is no dma-buf, for memory:DMABuf output"
-		       : "system memory input");
+		    !fd	       ? "system memory input"
+		    : !imports ? "fd memory that is neither a dma-buf nor a memfd"
+			       : "fd memory that is no dma-buf, for memory:DMABuf output");
 }
 
 GstFlowReturn transform(GstBaseTransform *, GstBuffer *, GstBuffer *)
@@ -436,7 +503,7 @@ static void gst_zc_upload_class_init(GstZcUploadClass *klass)
 		elementClass, "Zero-copy upload", "Filter/Video",
 		"Moves raw video into zcbuf memory: zcbuf memory passes, fd and dma-buf memory "
 		"is imported without a copy, system memory is copied (and counted)",
-		"zcbuf project");
+		"The zcbuf authors");
 	GstCaps *caps = templateCaps();
 	gst_element_class_add_pad_template(
 		elementClass, gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
@@ -444,11 +511,35 @@ static void gst_zc_upload_class_init(GstZcUploadClass *klass)
 		elementClass, gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
 	gst_caps_unref(caps);
 
-	transClass->transform_caps = transformCaps;
-	transClass->set_caps = setCaps;
-	transClass->propose_allocation = proposeAllocation;
-	transClass->decide_allocation = decideAllocation;
-	transClass->prepare_output_buffer = prepareOutputBuffer;
+	/* Each vfunc through guarded(): no exception into GStreamer. */
+	using zcbuf::plugin::guarded;
+	transClass->transform_caps = [](GstBaseTransform *trans, GstPadDirection direction,
+					GstCaps *caps, GstCaps *filter) -> GstCaps * {
+		return guarded(trans, GST_CAT_DEFAULT, "transform_caps",
+			       static_cast<GstCaps *>(nullptr),
+			       [&] { return transformCaps(trans, direction, caps, filter); });
+	};
+	transClass->set_caps = [](GstBaseTransform *trans, GstCaps *incaps,
+				  GstCaps *outcaps) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "set_caps", FALSE,
+			       [&] { return setCaps(trans, incaps, outcaps); });
+	};
+	transClass->propose_allocation = [](GstBaseTransform *trans, GstQuery *decideQuery,
+					    GstQuery *query) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "propose_allocation", FALSE,
+			       [&] { return proposeAllocation(trans, decideQuery, query); });
+	};
+	transClass->decide_allocation = [](GstBaseTransform *trans, GstQuery *query) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "decide_allocation", FALSE,
+			       [&] { return decideAllocation(trans, query); });
+	};
+	transClass->prepare_output_buffer = [](GstBaseTransform *trans, GstBuffer *inbuf,
+					       GstBuffer **outbuf) -> GstFlowReturn {
+		return guarded(trans, GST_CAT_DEFAULT, "prepare_output_buffer", GST_FLOW_ERROR,
+			       [&] { return prepareOutputBuffer(trans, inbuf, outbuf); });
+	};
 	transClass->transform = transform;
-	transClass->start = start;
+	transClass->start = [](GstBaseTransform *trans) -> gboolean {
+		return guarded(trans, GST_CAT_DEFAULT, "start", FALSE, [&] { return start(trans); });
+	};
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Bookkeeping: every link's counters live in a LinkStats owned by the
- * tracer; the source pad finds its LinkStats through qdata (cheap on the
- * streaming thread, and gone with the pad). A Run gathers the links and
- * copies of one top-level element (a pipeline, or a lone element in a
- * GstHarness) until it goes to NULL; then its table is printed and the run
- * closed, so the next run of the same pipeline starts afresh and every run
- * is printed exactly once. Runs still open at gst_deinit() (the tracer's
+ * Bookkeeping: every link's counters live in a LinkStats shared by the
+ * source pad (through qdata: cheap on the streaming thread, and gone with
+ * the pad) and the Run it belongs to. A Run gathers the links and copies of
+ * one top-level element (a pipeline, or a lone element in a GstHarness)
+ * until it goes to NULL; then its table is printed and the run closed and
+ * freed, so the next run of the same pipeline starts afresh, every run is
+ * printed exactly once, and the tracer's memory stays bounded by the runs
+ * open and the pads alive however many runs a process makes. Runs still open at gst_deinit() (the tracer's
  * finalize) or at exit (atexit, for applications that never call
  * gst_deinit()) are printed then.
  *
@@ -40,10 +41,9 @@ namespace {
 
 enum Kind { Dmabuf = 0, Fd = 1, System = 2, Kinds = 3 };
 
-struct Run;
-
 struct LinkStats {
-	Run *run;
+	/* Set when its run is closed: the pad then starts a new one. */
+	std::atomic<bool> closed{ false };
 	std::string name; /* "src-element:pad -> sink-element:pad" */
 	GstElement *source; /* for copies; never dereferenced */
 	std::atomic<guint64> buffers[Kinds]{};
@@ -57,26 +57,23 @@ struct Copies {
 };
 
 struct Run {
-	GstElement *top; /* never dereferenced once closed */
+	GstElement *top; /* never dereferenced */
 	std::string name;
-	/* Written under the tracer's mutex, read on the push fast path. */
-	std::atomic<bool> closed{ false };
-	std::vector<LinkStats *> links;
+	std::vector<std::shared_ptr<LinkStats>> links;
 	std::map<GstElement *, Copies> copies;
 	Copies unattributed;
 };
 
 /* What a pad's qdata points at. */
 struct PadLink {
-	LinkStats *stats;
+	std::shared_ptr<LinkStats> stats;
 	GstPad *peer;
 };
 
 struct TracerState {
 	std::mutex mutex;
-	std::vector<std::unique_ptr<LinkStats>> links;
-	std::vector<std::unique_ptr<Run>> runs;
-	std::map<GstElement *, Run *> open;
+	/* The open runs; a run is freed once printed. */
+	std::map<GstElement *, std::unique_ptr<Run>> open;
 	std::string file;
 	bool toStderr = true;
 	gulong listener = 0;
@@ -141,13 +138,12 @@ Run *runOf(TracerState *state, GstElement *top)
 {
 	auto it = state->open.find(top);
 	if (it != state->open.end())
-		return it->second;
+		return it->second.get();
 	auto run = std::make_unique<Run>();
 	run->top = top;
 	run->name = top ? GST_OBJECT_NAME(top) : "(no pipeline)";
 	Run *raw = run.get();
-	state->runs.push_back(std::move(run));
-	state->open[top] = raw;
+	state->open[top] = std::move(run);
 	return raw;
 }
 
@@ -155,15 +151,14 @@ LinkStats *linkOf(GstZerocopyTracer *self, GstPad *pad)
 {
 	GstPad *peer = GST_PAD_PEER(pad);
 	auto *link = static_cast<PadLink *>(g_object_get_qdata(G_OBJECT(pad), linkQuark()));
-	if (link && link->peer == peer && !link->stats->run->closed)
-		return link->stats;
+	if (link && link->peer == peer && !link->stats->closed)
+		return link->stats.get();
 
 	TracerState *state = self->state;
 	std::lock_guard<std::mutex> lock(state->mutex);
 	GstObject *parent = GST_OBJECT_PARENT(pad);
 	Run *run = runOf(state, topLevel(parent ? parent : GST_OBJECT(pad)));
-	auto stats = std::make_unique<LinkStats>();
-	stats->run = run;
+	auto stats = std::make_shared<LinkStats>();
 	/* The name is read once, with a reference on the peer. */
 	GstPad *named = gst_pad_get_peer(pad);
 	stats->name = padName(pad) + " -> " + (named ? padName(named) : std::string("(unlinked)"));
@@ -171,9 +166,9 @@ LinkStats *linkOf(GstZerocopyTracer *self, GstPad *pad)
 		gst_object_unref(named);
 	stats->source = parent && GST_IS_ELEMENT(parent) ? GST_ELEMENT(parent) : nullptr;
 	LinkStats *raw = stats.get();
-	state->links.push_back(std::move(stats));
-	run->links.push_back(raw);
-	g_object_set_qdata_full(G_OBJECT(pad), linkQuark(), new PadLink{ raw, peer },
+	run->links.push_back(stats);
+	/* Replacing the qdata frees the pad's previous (closed) link. */
+	g_object_set_qdata_full(G_OBJECT(pad), linkQuark(), new PadLink{ std::move(stats), peer },
 				[](gpointer data) { delete static_cast<PadLink *>(data); });
 	return raw;
 }
@@ -199,17 +194,32 @@ void leave()
 		running.pop_back();
 }
 
+/* The hooks run inside GStreamer's pushes, pulls and state changes: an
+ * exception (no memory for a link's record) must not unwind into them. What
+ * it would have recorded is lost, with an error in the log. */
+template <typename Body>
+void hook(const char *where, Body &&body) noexcept
+{
+	try {
+		body();
+	} catch (...) {
+		GST_ERROR("%s: out of memory, not recorded", where);
+	}
+}
+
 void onPushPre(GObject *tracer, GstClockTime, GstPad *pad, GstBuffer *buffer)
 {
-	count(GST_ZEROCOPY_TRACER(tracer), pad, buffer);
-	enter(pad);
+	hook("pad-push-pre", [&] { count(GST_ZEROCOPY_TRACER(tracer), pad, buffer); });
+	hook("pad-push-pre", [&] { enter(pad); });
 }
 
 void onPushListPre(GObject *tracer, GstClockTime, GstPad *pad, GstBufferList *list)
 {
-	for (guint i = 0; i < gst_buffer_list_length(list); i++)
-		count(GST_ZEROCOPY_TRACER(tracer), pad, gst_buffer_list_get(list, i));
-	enter(pad);
+	hook("pad-push-list-pre", [&] {
+		for (guint i = 0; i < gst_buffer_list_length(list); i++)
+			count(GST_ZEROCOPY_TRACER(tracer), pad, gst_buffer_list_get(list, i));
+	});
+	hook("pad-push-list-pre", [&] { enter(pad); });
 }
 
 void onPushPost(GObject *, GstClockTime, GstPad *, GstFlowReturn)
@@ -220,10 +230,12 @@ void onPushPost(GObject *, GstClockTime, GstPad *, GstFlowReturn)
 /* Events run the peer's code too (a decoder drains at EOS). */
 void onEventPre(GObject *, GstClockTime, GstPad *pad, GstEvent *)
 {
-	if (GST_PAD_IS_SRC(pad))
-		enter(pad);
-	else
-		running.push_back(nullptr);
+	hook("pad-push-event-pre", [&] {
+		if (GST_PAD_IS_SRC(pad))
+			enter(pad);
+		else
+			running.push_back(nullptr);
+	});
 }
 
 void onEventPost(GObject *, GstClockTime, GstPad *, gboolean)
@@ -237,10 +249,11 @@ void onPullRangePost(GObject *tracer, GstClockTime, GstPad *pad, GstBuffer *buff
 	/* @pad pulls from its peer: the link runs peer -> pad. */
 	GstPad *peer = GST_PAD_PEER(pad);
 	if (result == GST_FLOW_OK && buffer && peer)
-		count(GST_ZEROCOPY_TRACER(tracer), peer, buffer);
+		hook("pad-pull-range-post",
+		     [&] { count(GST_ZEROCOPY_TRACER(tracer), peer, buffer); });
 }
 
-void onCopy(GstObject *element, gsize bytes, const gchar *reason, gpointer user)
+void recordCopy(GstObject *element, gsize bytes, const gchar *reason, gpointer user)
 {
 	GstZerocopyTracer *self = GST_ZEROCOPY_TRACER(user);
 	GstElement *who = element && GST_IS_ELEMENT(element) ? GST_ELEMENT(element) : nullptr;
@@ -257,6 +270,11 @@ void onCopy(GstObject *element, gsize bytes, const gchar *reason, gpointer user)
 	c.reasons[reason ? reason : "copy"]++;
 }
 
+void onCopy(GstObject *element, gsize bytes, const gchar *reason, gpointer user)
+{
+	hook("copy", [&] { recordCopy(element, bytes, reason, user); });
+}
+
 std::string percent(guint64 part, guint64 whole)
 {
 	char text[16];
@@ -264,20 +282,26 @@ std::string percent(guint64 part, guint64 whole)
 	return text;
 }
 
-/* Prints @run and closes it. Under the mutex. */
+void print(TracerState *state, const Run *run);
+
+/* Prints @run, closes and frees it. Under the mutex. */
 void report(TracerState *state, Run *run)
 {
-	run->closed = true;
+	for (const std::shared_ptr<LinkStats> &link : run->links)
+		link->closed = true;
+	if (!run->links.empty() || !run->copies.empty() || run->unattributed.copies)
+		print(state, run);
 	state->open.erase(run->top);
-	if (run->links.empty() && run->copies.empty() && !run->unattributed.copies)
-		return;
+}
 
+void print(TracerState *state, const Run *run)
+{
 	struct Row {
 		std::string link;
 		guint64 buffers, bytes, kindBuffers[Kinds], kindBytes[Kinds], copies, copyBytes;
 	};
 	std::vector<Row> rows;
-	for (LinkStats *l : run->links) {
+	for (const std::shared_ptr<LinkStats> &l : run->links) {
 		Row r{ l->name, 0, 0, {}, {}, 0, 0 };
 		for (int k = 0; k < Kinds; k++) {
 			r.kindBuffers[k] = l->buffers[k].load();
@@ -360,7 +384,7 @@ void reportOpen(GstZerocopyTracer *self)
 	std::lock_guard<std::mutex> lock(state->mutex);
 	std::vector<Run *> open;
 	for (const auto &[top, run] : state->open)
-		open.push_back(run);
+		open.push_back(run.get());
 	for (Run *run : open)
 		report(state, run);
 }
@@ -371,10 +395,12 @@ void onStateChangePost(GObject *tracer, GstClockTime, GstElement *element,
 	if (transition != GST_STATE_CHANGE_READY_TO_NULL || GST_OBJECT_PARENT(element))
 		return;
 	TracerState *state = GST_ZEROCOPY_TRACER(tracer)->state;
-	std::lock_guard<std::mutex> lock(state->mutex);
-	auto it = state->open.find(element);
-	if (it != state->open.end())
-		report(state, it->second);
+	hook("element-change-state-post", [&] {
+		std::lock_guard<std::mutex> lock(state->mutex);
+		auto it = state->open.find(element);
+		if (it != state->open.end())
+			report(state, it->second.get());
+	});
 }
 
 void reportAtExit()

@@ -25,4 +25,4 @@ static gboolean plugin_init(GstPlugin *plugin)
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, zcbuf,
 		  "Zero-copy dma-buf allocator, pool and elements", plugin_init, "0.1.0",
-		  "LGPL", "zcbuf", "zcbuf (built from source)")
+		  "LGPL", "zcbuf", ZCBUF_PACKAGE_ORIGIN)

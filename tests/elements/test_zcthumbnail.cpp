@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 #include <gst/zcbuf/gstzcbuf.h>
 
+#include "address_space_limit.h"
 #include "backend_test.h"
 #include "jpeg_reference.h"
 #include "media.h"
@@ -445,6 +446,73 @@ TEST_P(ThumbnailTest, UnmappableMemoryWarnsAndPassesThrough)
 	gst_buffer_unref(buffer);
 	gst_object_unref(allocator);
 	gst_caps_unref(caps);
+}
+
+/* GstVideoMetas whose planes run past the buffer, or with a negative
+ * stride: checked before the shrink reads a byte; the frame passes on with
+ * a warning and no thumbnail. */
+TEST_P(ThumbnailTest, HostileVideoMetaWarnsWithoutReading)
+{
+	GstCaps *caps = gst_caps_from_string("video/x-raw,format=I420,width=64,height=48,"
+					     "framerate=30/1");
+	const gsize size = 64 * 48 * 3 / 2;
+	struct Case {
+		const char *name;
+		gsize offset2;
+		gint stride0;
+		const char *reason;
+	};
+	const std::vector<Case> cases = {
+		{ "plane past the end", size * 4, 64, "plane 2" },
+		{ "negative stride", 64 * 48 + 32 * 24, -64, "plane 0 has a stride of -64" },
+	};
+	for (const Case &c : cases) {
+		GstBuffer *buffer = gst_buffer_new_allocate(nullptr, size, nullptr);
+		gst_buffer_memset(buffer, 0, 0x80, size);
+		gsize offsets[GST_VIDEO_MAX_PLANES] = { 0, 64 * 48, c.offset2 };
+		gint strides[GST_VIDEO_MAX_PLANES] = { c.stride0, 32, 32 };
+		gst_buffer_add_video_meta_full(buffer, GST_VIDEO_FRAME_FLAG_NONE,
+					       GST_VIDEO_FORMAT_I420, 64, 48, 3, offsets, strides);
+		GST_BUFFER_PTS(buffer) = 0;
+		{
+			Thumbnailer t(zcthumbnail("interval-frames=1"), caps);
+			ASSERT_EQ(gst_harness_push(t.harness(), gst_buffer_ref(buffer)), GST_FLOW_OK);
+			GstBuffer *out = gst_harness_pull(t.harness());
+			EXPECT_EQ(out, buffer) << c.name;
+			gst_buffer_unref(out);
+			GstMessage *warning = t.next(GST_MESSAGE_WARNING, GST_SECOND);
+			ASSERT_NE(warning, nullptr) << c.name;
+			GError *error = nullptr;
+			gchar *debug = nullptr;
+			gst_message_parse_warning(warning, &error, &debug);
+			EXPECT_STREQ(error->message,
+				     "Invalid video frame layout: no thumbnail of this frame.");
+			EXPECT_NE(std::string(debug).find(c.reason), std::string::npos)
+				<< c.name << ": " << debug;
+			g_clear_error(&error);
+			g_free(debug);
+			gst_message_unref(warning);
+			EXPECT_EQ(t.property("taken"), 0u) << c.name;
+		}
+		gst_buffer_unref(buffer);
+	}
+	EXPECT_EQ(dir_.list().size(), 0u);
+	gst_caps_unref(caps);
+}
+
+TEST_P(ThumbnailTest, AnEncoderThreadThatCannotBeMadeIsAnError)
+{
+	/* No address space left for the encoder thread's stack: start fails
+	 * with an error (std::system_error used to end the process). */
+	if (slowRun())
+		GTEST_SKIP() << "valgrind keeps its own address space limits";
+	GstElement *thumb = gst_element_factory_make("zcthumbnail", nullptr);
+	ASSERT_NE(thumb, nullptr);
+	g_object_set(thumb, "location", dir_.file("thumb-%03d.jpg").c_str(), nullptr);
+	std::string error;
+	EXPECT_EQ(test::pauseWithoutAddressSpace(thumb, &error), GST_STATE_CHANGE_FAILURE);
+	EXPECT_EQ(error.rfind("Cannot start the thumbnail encoder thread. | ", 0), 0u) << error;
+	gst_object_unref(thumb);
 }
 
 TEST_P(ThumbnailTest, UnwritableOrInvalidLocationIsAnErrorAtStart)

@@ -17,6 +17,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <gst/zcbuf/gstzcbuf.h>
 #include <zcbuf/buffer.h>
@@ -24,6 +25,7 @@
 #include <zcbuf/unique_fd.h>
 
 #include "backend_test.h"
+#include "bus_error.h"
 #include "leak_checked_test.h"
 #include "video_compare.h"
 
@@ -99,20 +101,7 @@ struct Upload {
 		gst_harness_teardown(h);
 	}
 	GstElement *element() const { return upload; }
-	std::string error()
-	{
-		GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-		if (!message)
-			return "";
-		GError *error = nullptr;
-		gchar *debug = nullptr;
-		gst_message_parse_error(message, &error, &debug);
-		std::string text = std::string(error->message) + " | " + (debug ? debug : "");
-		g_clear_error(&error);
-		g_free(debug);
-		gst_message_unref(message);
-		return text;
-	}
+	std::string error() { return test::popError(bus); }
 };
 
 /* A memfd of @size bytes, every byte @value. */
@@ -393,6 +382,81 @@ TEST_F(Zcupload, TooSmallFdIsAnError)
 	std::string error = upload.error();
 	EXPECT_NE(error.find("fd " + std::to_string(memfd.get())), std::string::npos) << error;
 	EXPECT_EQ(upload.copies.copies, 0);
+}
+
+/* A shm_open() segment (a tmpfs file, neither a dma-buf nor a memfd): zcbuf
+ * does not import it, zcupload copies it like system memory. */
+TEST_F(Zcupload, PlainFileFdMemoryIsCopied)
+{
+	Upload upload(nv12Caps(), kPlainOutput);
+	std::string name = "/zcupload-test-" + std::to_string(getpid());
+	UniqueFD file(shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+	ASSERT_TRUE(file.isValid()) << g_strerror(errno);
+	shm_unlink(name.c_str());
+	ASSERT_EQ(ftruncate(file.get(), static_cast<off_t>(nv12Size())), 0);
+	std::vector<guint8> bytes(nv12Size(), 0x42);
+	ASSERT_EQ(pwrite(file.get(), bytes.data(), bytes.size(), 0),
+		  static_cast<ssize_t>(bytes.size()));
+	GstBuffer *input = gst_buffer_new();
+	gst_buffer_append_memory(input, fdMemory(file.get(), nv12Size()));
+	ASSERT_EQ(gst_harness_push(upload.h, input), GST_FLOW_OK) << upload.error();
+	GstBuffer *output = gst_harness_pull(upload.h);
+	ASSERT_NE(output, nullptr);
+	EXPECT_TRUE(gst_is_zcbuf_memory(gst_buffer_peek_memory(output, 0)));
+	EXPECT_FALSE(sameFile(gst_fd_memory_get_fd(gst_buffer_peek_memory(output, 0)), file.get()));
+	EXPECT_EQ(upload.copies.copies, 1);
+	EXPECT_EQ(statsField(upload.element(), "copied"), 1u);
+	GstMapInfo map;
+	ASSERT_TRUE(gst_buffer_map(output, &map, GST_MAP_READ));
+	EXPECT_EQ(map.data[0], 0x42);
+	EXPECT_EQ(map.data[nv12Size() - 1], 0x42);
+	gst_buffer_unmap(output, &map);
+	gst_buffer_unref(output);
+}
+
+/* GstVideoMetas that lie: planes past the end of the buffer, a negative
+ * stride, a stride narrower than a row. Refused before any byte is read
+ * (the copy) or handed on (the wrap), for system and fd memory. */
+TEST_F(Zcupload, HostileVideoMetaIsRefusedBeforeReading)
+{
+	struct Case {
+		const char *name;
+		gsize offset1;
+		gint stride0;
+		const char *reason;
+	};
+	const gsize luma = kWidth * kHeight;
+	const std::vector<Case> cases = {
+		{ "chroma past the end", nv12Size(), kWidth, "plane 1" },
+		{ "negative stride", luma, -kWidth, "plane 0 has a stride of -64" },
+		{ "narrow stride", luma, kWidth / 2, "plane 0 has a stride of 32" },
+		{ "huge stride", luma, 1 << 30, "plane 0" },
+	};
+	for (bool fdBacked : { false, true }) {
+		for (const Case &c : cases) {
+			std::string what = std::string(c.name) + (fdBacked ? ", memfd" : ", system");
+			Upload upload(nv12Caps(), kPlainOutput);
+			UniqueFD memfd = makeMemfd(nv12Size(), 1);
+			ASSERT_TRUE(memfd.isValid());
+			GstBuffer *input = fdBacked ? gst_buffer_new()
+						    : gst_buffer_new_allocate(nullptr, nv12Size(),
+									      nullptr);
+			if (fdBacked)
+				gst_buffer_append_memory(input, fdMemory(memfd.get(), nv12Size()));
+			gsize offsets[GST_VIDEO_MAX_PLANES] = { 0, c.offset1 };
+			gint strides[GST_VIDEO_MAX_PLANES] = { c.stride0, kWidth };
+			gst_buffer_add_video_meta_full(input, GST_VIDEO_FRAME_FLAG_NONE,
+						       GST_VIDEO_FORMAT_NV12, kWidth, kHeight, 2,
+						       offsets, strides);
+			EXPECT_EQ(gst_harness_push(upload.h, input), GST_FLOW_ERROR) << what;
+			std::string error = upload.error();
+			EXPECT_NE(error.find("Invalid video frame layout."), std::string::npos)
+				<< what << ": " << error;
+			EXPECT_NE(error.find(c.reason), std::string::npos) << what << ": " << error;
+			EXPECT_EQ(gst_harness_try_pull(upload.h), nullptr) << what;
+			EXPECT_EQ(upload.copies.copies, 0) << what;
+		}
+	}
 }
 
 /* A buffer too small for its caps, in system memory: the copy refuses it. */

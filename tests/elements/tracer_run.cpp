@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "tracer_run.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <gst/gst.h>
@@ -114,7 +115,11 @@ TEST(DISABLED_TracerChild, Run)
 	const char *ending = std::getenv(kEndingVar);
 	ASSERT_NE(description, nullptr);
 	ASSERT_NE(ending, nullptr);
-	int runs = std::string(ending) == "twice" ? 2 : 1;
+	const std::string how = ending;
+	/* "cycles": many runs in one process, the heap in use printed after
+	 * the warm-up and at the end. */
+	const int warmUp = 100;
+	int runs = how == "twice" ? 2 : how == "cycles" ? warmUp + kCycles : 1;
 	GstElement *pipeline = gst_parse_launch(description, nullptr);
 	ASSERT_NE(pipeline, nullptr);
 	for (int run = 0; run < runs; run++) {
@@ -141,6 +146,9 @@ TEST(DISABLED_TracerChild, Run)
 			std::exit(0);
 		}
 		gst_element_set_state(pipeline, GST_STATE_NULL);
+		if (how == "cycles" && (run + 1 == warmUp || run + 1 == runs))
+			g_printerr("zerocopy-heap: runs=%d bytes=%zu\n", run + 1,
+				   static_cast<std::size_t>(mallinfo2().uordblks));
 	}
 	gst_object_unref(pipeline);
 }

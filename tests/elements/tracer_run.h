@@ -15,6 +15,8 @@
 
 namespace zcbuf::test {
 
+constexpr int kCycles = 400;
+
 /* One row of the printed table. */
 struct TracerRow {
 	std::string link;
@@ -37,7 +39,9 @@ struct TracerReport {
  * Plays @pipeline (gst_parse_launch syntax) in a child process with
  * GST_TRACERS=zerocopy and @environment added. @ending: "null" (the
  * pipeline goes to NULL, then gst_deinit), "exit" (exit() with the pipeline
- * still playing and no gst_deinit), "twice" (two runs of one pipeline).
+ * still playing and no gst_deinit), "twice" (two runs of one pipeline),
+ * "cycles" (100 runs, then kCycles more, printing the heap in use after
+ * each part as "zerocopy-heap: runs=N bytes=B").
  */
 TracerReport runWithTracer(const std::string &pipeline, const std::string &ending,
 			   const std::map<std::string, std::string> &environment = {});

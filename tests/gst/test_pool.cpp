@@ -212,6 +212,47 @@ TEST_P(PoolTest, ConflictingConstraintsAreRefusedAtConfig)
 	}));
 }
 
+TEST_P(PoolTest, OneConstraintEntryPerConsumer)
+{
+	/* An element configuring the same downstream pool on every
+	 * renegotiation replaces its entry: the config does not grow. */
+	GstStructure *config = gst_buffer_pool_get_config(pool_);
+	for (guint stride : { 64u, 128u, 256u })
+		gst_zcbuf_buffer_pool_config_add_constraints(config, "zcjpegdec0", 0, stride, FALSE,
+							     nullptr);
+	gst_zcbuf_buffer_pool_config_add_constraints(config, "kmssink0", 0, 512, FALSE, nullptr);
+	gst_zcbuf_buffer_pool_config_add_constraints(config, "zcjpegdec0", 0, 32, FALSE, nullptr);
+	const GValue *entries = nullptr;
+	for (int i = 0; i < gst_structure_n_fields(config) && !entries; i++) {
+		const GValue *value = gst_structure_get_value(config, gst_structure_nth_field_name(config, i));
+		if (GST_VALUE_HOLDS_ARRAY(value))
+			entries = value;
+	}
+	ASSERT_NE(entries, nullptr);
+	ASSERT_EQ(gst_value_array_get_size(entries), 2u);
+	guint decoderStride = 0;
+	for (guint i = 0; i < 2; i++) {
+		const GstStructure *entry = gst_value_get_structure(gst_value_array_get_value(entries, i));
+		if (g_strcmp0(gst_structure_get_string(entry, "consumer"), "zcjpegdec0") == 0)
+			gst_structure_get_uint(entry, "stride-alignment", &decoderStride);
+	}
+	EXPECT_EQ(decoderStride, 32u) << "the latest entry wins";
+	gst_structure_free(config);
+}
+
+TEST_P(PoolTest, BackendIsSetOnlyWhenThePoolIsMade)
+{
+	/* set_config reads it and the allocator opened from it stays: a
+	 * later write could neither be safe nor take effect. */
+	GParamSpec *property = g_object_class_find_property(G_OBJECT_GET_CLASS(pool_), "backend");
+	ASSERT_NE(property, nullptr);
+	EXPECT_TRUE(property->flags & G_PARAM_CONSTRUCT_ONLY);
+	gchar *backend = nullptr;
+	g_object_get(pool_, "backend", &backend, nullptr);
+	EXPECT_STREQ(backend, spec());
+	g_free(backend);
+}
+
 TEST_P(PoolTest, RefusesAForeignAllocator)
 {
 	GstAllocator *sysmem = gst_allocator_find(GST_ALLOCATOR_SYSMEM);

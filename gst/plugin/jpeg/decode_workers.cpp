@@ -2,6 +2,9 @@
 #include "jpeg/decode_workers.h"
 
 #include <algorithm>
+#include <string>
+
+#include <pthread.h>
 
 namespace zcbuf::jpeg {
 
@@ -27,11 +30,30 @@ void runDecodeJob(Decompressor &decompressor, DecodeJob &job)
 
 DecodeWorkers::DecodeWorkers(unsigned threads)
 {
+	/* "zcjpegdec-w3" in top -H and gdb (at most 15 characters). */
 	for (unsigned i = 0; i < threads; i++)
-		threads_.emplace_back([this] { run(); });
+		names_.push_back("zcjpegdec-w" + std::to_string(i));
+	try {
+		for (unsigned i = 0; i < threads; i++)
+			threads_.emplace_back([this, i] {
+				pthread_setname_np(pthread_self(), names_[i].c_str());
+				run(names_[i].c_str());
+			});
+	} catch (...) {
+		/* A thread that cannot be made (std::system_error): the
+		 * ones already running must be joined before the members
+		 * go, or std::thread's destructor terminates the process. */
+		stop();
+		throw;
+	}
 }
 
 DecodeWorkers::~DecodeWorkers()
+{
+	stop();
+}
+
+void DecodeWorkers::stop()
 {
 	{
 		std::lock_guard<std::mutex> lock(mutex_);
@@ -39,7 +61,8 @@ DecodeWorkers::~DecodeWorkers()
 	}
 	queued_.notify_all();
 	for (std::thread &thread : threads_)
-		thread.join();
+		if (thread.joinable())
+			thread.join();
 }
 
 void DecodeWorkers::submit(std::shared_ptr<DecodeJob> job)
@@ -66,7 +89,7 @@ void DecodeWorkers::wait(const std::shared_ptr<DecodeJob> &job)
 	});
 }
 
-void DecodeWorkers::run()
+void DecodeWorkers::run(const char *name)
 {
 	/* Each thread has its own libjpeg state, reused from frame to frame. */
 	Decompressor decompressor;
@@ -78,6 +101,7 @@ void DecodeWorkers::run()
 		std::shared_ptr<DecodeJob> job = std::move(queue_.front());
 		queue_.pop_front();
 		lock.unlock();
+		job->worker = name;
 		runDecodeJob(decompressor, *job);
 		lock.lock();
 		busy_.erase(std::find(busy_.begin(), busy_.end(), job.get()));

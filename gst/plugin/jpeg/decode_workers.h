@@ -32,6 +32,8 @@ struct DecodeJob {
 	DecodeOptions options;
 
 	/* Valid once the job is done. */
+	/* The worker thread's name, null when decoded on the caller's. */
+	const char *worker = nullptr;
 	bool ok = false;
 	std::string error;
 	DecodeReport report;
@@ -44,6 +46,8 @@ void runDecodeJob(Decompressor &decompressor, DecodeJob &job);
 class DecodeWorkers
 {
 public:
+	/* Throws std::system_error when a thread cannot be made (the ones
+	 * made are joined first). Threads are named zcjpegdec-wN. */
 	explicit DecodeWorkers(unsigned threads);
 	/* Runs what is queued, then joins the threads. */
 	~DecodeWorkers();
@@ -56,7 +60,8 @@ public:
 	void wait(const std::shared_ptr<DecodeJob> &job);
 
 private:
-	void run();
+	void run(const char *name);
+	void stop();
 
 	std::mutex mutex_;
 	std::condition_variable queued_;
@@ -66,6 +71,8 @@ private:
 	std::vector<const DecodeJob *> busy_;
 	bool quit_ = false;
 	std::vector<std::thread> threads_;
+	/* One per thread, made before the threads (job->worker points here). */
+	std::vector<std::string> names_;
 };
 
 } /* namespace zcbuf::jpeg */

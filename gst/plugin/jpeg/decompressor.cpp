@@ -98,6 +98,24 @@ void resampleBatch(ComponentPlan &p, unsigned rawRows, unsigned targetRows, std:
 					 static_cast<int>(dstStride), width, rows, 128);
 }
 
+const char *colorSpaceName(J_COLOR_SPACE space)
+{
+	switch (space) {
+	case JCS_GRAYSCALE:
+		return "greyscale";
+	case JCS_RGB:
+		return "RGB";
+	case JCS_YCbCr:
+		return "YCbCr";
+	case JCS_CMYK:
+		return "CMYK";
+	case JCS_YCCK:
+		return "YCCK";
+	default:
+		return "unknown";
+	}
+}
+
 } /* namespace */
 
 const char *toString(Sampling sampling)
@@ -176,10 +194,10 @@ bool Decompressor::Impl::sampling(Sampling *out, std::string *error) const
 		return true;
 	}
 	if (cinfo.num_components != 3 || cinfo.jpeg_color_space != JCS_YCbCr) {
-		*error = "unsupported colour space: " + std::to_string(cinfo.num_components) +
-			 " components, libjpeg colour space " +
-			 std::to_string(static_cast<int>(cinfo.jpeg_color_space)) +
-			 " (only greyscale and YCbCr are decoded)";
+		*error = std::string("unsupported colour space ") +
+			 colorSpaceName(cinfo.jpeg_color_space) + " with " +
+			 std::to_string(cinfo.num_components) +
+			 " components (only greyscale and YCbCr are decoded)";
 		return false;
 	}
 	const jpeg_component_info *c = cinfo.comp_info;
@@ -414,19 +432,20 @@ Decompressor::Decompressor() : impl_(std::make_unique<Impl>()) {}
 
 Decompressor::~Decompressor() = default;
 
-bool Decompressor::readHeader(const std::uint8_t *data, std::size_t size,
-			      const DecodeOptions &options, Header *header, std::string *error)
+Decompressor::HeaderResult Decompressor::readHeader(const std::uint8_t *data, std::size_t size,
+						    const DecodeOptions &options, Header *header,
+						    std::string *error)
 {
 	Impl &d = *impl_;
 	d.begin(data, size);
 	if (setjmp(d.errors.jump)) {
 		jpeg_abort_decompress(&d.cinfo);
 		error->assign(d.errors.message);
-		return false;
+		return HeaderResult::Damaged;
 	}
 	Sampling sampling;
 	if (!d.readHeader(options, &sampling, error))
-		return false;
+		return HeaderResult::Unsupported;
 	jpeg_calc_output_dimensions(&d.cinfo);
 	header->codedWidth = d.cinfo.image_width;
 	header->codedHeight = d.cinfo.image_height;
@@ -434,7 +453,7 @@ bool Decompressor::readHeader(const std::uint8_t *data, std::size_t size,
 	header->height = d.cinfo.output_height;
 	header->sampling = sampling;
 	jpeg_abort_decompress(&d.cinfo);
-	return true;
+	return HeaderResult::Ok;
 }
 
 bool Decompressor::decode(const std::uint8_t *data, std::size_t size,

@@ -70,13 +70,22 @@ public:
 	Decompressor(const Decompressor &) = delete;
 	Decompressor &operator=(const Decompressor &) = delete;
 
+	/* What readHeader() found. */
+	enum class HeaderResult {
+		Ok,
+		/* Not a JPEG image, or a damaged one. */
+		Damaged,
+		/* A valid JPEG whose colour space or chroma sampling this
+		 * decoder does not decode (4:1:1, 4:4:0, RGB, CMYK...). */
+		Unsupported,
+	};
+
 	/*
 	 * Reads the markers up to the first scan of the image in @data.
-	 * Returns false with a message in @error for data that is not a
-	 * JPEG image this decoder supports.
+	 * Anything but Ok comes with a message in @error.
 	 */
-	bool readHeader(const std::uint8_t *data, std::size_t size, const DecodeOptions &options,
-			Header *header, std::string *error);
+	HeaderResult readHeader(const std::uint8_t *data, std::size_t size,
+				const DecodeOptions &options, Header *header, std::string *error);
 
 	/*
 	 * Decodes the image in @data into @frame, mapped for writing, whose

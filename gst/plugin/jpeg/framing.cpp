@@ -9,10 +9,27 @@ constexpr std::uint8_t kSoi = 0xd8;
 constexpr std::uint8_t kEoi = 0xd9;
 constexpr std::uint8_t kSos = 0xda;
 constexpr std::uint8_t kTem = 0x01;
+/* Markers below SOF0 (0x02-0xBF) are reserved. */
+constexpr std::uint8_t kFirstSegmentMarker = 0xc0;
 
 bool isRestart(std::uint8_t marker)
 {
 	return marker >= 0xd0 && marker <= 0xd7;
+}
+
+/*
+ * Whether the segment at @segment (its marker, then @length bytes from the
+ * length field on, then at least one more byte) looks real: a scan header
+ * has the length its component count implies, and any other segment is
+ * followed by a marker (entropy-coded data follows a scan header).
+ */
+bool plausibleSegment(const std::uint8_t *segment, std::size_t length)
+{
+	if (segment[1] == kSos) {
+		std::size_t components = segment[4];
+		return components >= 1 && components <= 4 && length == 6 + 2 * components;
+	}
+	return segment[2 + length] == 0xff;
 }
 
 } /* namespace */
@@ -24,7 +41,8 @@ void Framer::reset()
 	entropy_ = false;
 }
 
-Framer::Result Framer::scan(const std::uint8_t *data, std::size_t size, std::size_t *length)
+Framer::Result Framer::scan(const std::uint8_t *data, std::size_t size, std::size_t *length,
+			    bool final)
 {
 	if (!started_) {
 		std::size_t i = 0;
@@ -93,6 +111,11 @@ Framer::Result Framer::scan(const std::uint8_t *data, std::size_t size, std::siz
 			pos_ += 2;
 			continue;
 		}
+		if (marker < kFirstSegmentMarker) {
+			/* Reserved: no JPEG has it, so it is damage. */
+			pos_ += 2;
+			continue;
+		}
 		if (pos_ + 3 >= size)
 			return Result::NeedData;
 		std::size_t segment = static_cast<std::size_t>(data[pos_ + 2]) << 8 | data[pos_ + 3];
@@ -100,8 +123,25 @@ Framer::Result Framer::scan(const std::uint8_t *data, std::size_t size, std::siz
 			pos_ += 2;
 			continue;
 		}
-		if (pos_ + 2 + segment > size)
-			return Result::NeedData;
+		/* One byte past the segment, to check that a marker follows. */
+		if (pos_ + 2 + segment >= size) {
+			if (!final)
+				return Result::NeedData;
+			/* The stream ends inside this "segment": a damaged
+			 * length, most likely, that would swallow every
+			 * picture after it. Hunt on; a picture really cut
+			 * short still ends at the end of the data. */
+			pos_ += 2;
+			continue;
+		}
+		if (!plausibleSegment(data + pos_, segment)) {
+			/* A damaged region that happens to hold 0xFF and a
+			 * length: skipping that length could step over the
+			 * next images. Hunt for the next marker instead, as
+			 * jpegdec does when it loses sync. */
+			pos_ += 2;
+			continue;
+		}
 		pos_ += 2 + segment;
 		if (marker == kSos)
 			entropy_ = true;

@@ -5,7 +5,11 @@
  * segments from SOI, skips the entropy-coded data after each SOS (stuffed
  * 0xFF00 bytes and RSTn markers included) and stops after EOI. The scan
  * resumes where it stopped when more data arrives, so every byte is
- * looked at once.
+ * looked at once. A damaged region is resynchronised on as jpegdec does: a
+ * "segment" whose length does not end at a marker, a reserved marker, or a
+ * scan header of the wrong length is hunted through for the next marker
+ * instead of skipped, and at the end of the stream a length running past
+ * the end is too, so the pictures after the damage are found.
  */
 #pragma once
 
@@ -28,8 +32,11 @@ public:
 	};
 
 	/* @data is everything not yet consumed; after Garbage or Frame the
-	 * caller consumes *length bytes and calls reset(). */
-	Result scan(const std::uint8_t *data, std::size_t size, std::size_t *length);
+	 * caller consumes *length bytes and calls reset(). @final: no more
+	 * data will come (EOS), so a segment length that runs past the end
+	 * is damage, not a reason to wait. */
+	Result scan(const std::uint8_t *data, std::size_t size, std::size_t *length,
+		    bool final = false);
 
 	/* Starts over at the beginning of the (remaining) stream. */
 	void reset();

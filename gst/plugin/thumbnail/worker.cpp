@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "thumbnail/worker.h"
 
+#include <pthread.h>
+
 #include "thumbnail/files.h"
 
 namespace zcbuf::thumbnail {
 
 ThumbnailWorker::ThumbnailWorker(Report report)
-	: report_(std::move(report)), thread_([this] { run(); })
+	: report_(std::move(report)), thread_([this] {
+		  /* Its name in top -H and gdb. */
+		  pthread_setname_np(pthread_self(), "zcthumbnail");
+		  run();
+	  })
 {
 }
 
@@ -66,12 +72,19 @@ void ThumbnailWorker::run()
 		lock.unlock();
 
 		ThumbnailOutcome outcome;
-		if (compressor_.compress(job_.image, job_.quality, &jpeg_, &outcome.error)) {
-			outcome.ok = writeAtomically(job_.path, jpeg_.data(), jpeg_.size(),
-						     &outcome.error);
-			outcome.bytes = jpeg_.size();
-		} else {
-			outcome.error = "encoding failed: " + outcome.error;
+		try {
+			if (compressor_.compress(job_.image, job_.quality, &jpeg_, &outcome.error)) {
+				outcome.ok = writeAtomically(job_.path, jpeg_.data(), jpeg_.size(),
+							     &outcome.error);
+				outcome.bytes = jpeg_.size();
+			} else {
+				outcome.error = "encoding failed: " + outcome.error;
+			}
+		} catch (const std::exception &e) {
+			/* Out of memory for the JPEG: this thumbnail fails, the
+			 * thread (and the process) goes on. */
+			outcome.ok = false;
+			outcome.error = e.what();
 		}
 		outcome.path = job_.path;
 		outcome.width = job_.image.width;

@@ -59,6 +59,8 @@ public:
 	explicit ThumbnailWorker(Report report);
 	/* Finishes a submitted job, then joins the thread. */
 	~ThumbnailWorker();
+	/* (The constructor throws std::system_error when the thread, named
+	 * zcthumbnail, cannot be made.) */
 	ThumbnailWorker(const ThumbnailWorker &) = delete;
 	ThumbnailWorker &operator=(const ThumbnailWorker &) = delete;
 
