@@ -363,9 +363,6 @@ def kernel_cmdline():
         'no_timer_check',
         # no fbdev console on virtio-gpu: it only costs emulated cycles
         'drm_kms_helper.fbdev_emulation=0',
-        # on a loaded host the emulated timer can miss the boot-time IO-APIC
-        # check, which then panics ("IO-APIC + timer doesn't work!")
-        'no_timer_check',
     ])
 
 
