@@ -57,6 +57,27 @@ TEST(BackendProbe, MemfdIsAlwaysAvailable)
 	EXPECT_EQ(specs.back(), "memfd") << "memfd is the last resort";
 }
 
+/* What caps negotiation asks, answered without opening anything. */
+TEST(BackendProbe, SpecSaysWhetherItGivesDmabufs)
+{
+	EXPECT_FALSE(specGivesDmabuf("memfd").value());
+	for (const char *spec : { "module", "dma-heap", "dma-heap:system", "udmabuf", "drm",
+				  "drm:/dev/dri/card7" })
+		EXPECT_TRUE(specGivesDmabuf(spec).value()) << spec;
+	Result<bool> unknown = specGivesDmabuf("tape-drive");
+	ASSERT_FALSE(unknown);
+	EXPECT_NE(unknown.error().message().find("tape-drive"), std::string::npos);
+}
+
+TEST(BackendProbe, SystemDmabufNodeExistsAgreesWithWhatOpens)
+{
+	std::vector<std::string> specs = availableBackends();
+	bool opens = std::any_of(specs.begin(), specs.end(), [](const std::string &spec) {
+		return spec == "module" || spec == "dma-heap:system" || spec == "udmabuf";
+	});
+	EXPECT_EQ(systemDmabufNodeExists(), opens);
+}
+
 TEST(BackendProbe, PicksTheBestAvailable)
 {
 	ScopedEnv env("ZCBUF_BACKEND", nullptr);
