@@ -81,6 +81,40 @@ gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend)
 	return opened && opened.value()->capabilities().dmabuf;
 }
 
+gboolean gst_zcbuf_element_open_backend(GstElement *element, const gchar *backend)
+{
+	init();
+	const char *env = g_getenv("ZCBUF_BACKEND");
+	std::string spec, origin;
+	if (backend && *backend) {
+		spec = backend;
+		origin = "the backend property";
+	} else if (env && *env) {
+		spec = env;
+		origin = "the ZCBUF_BACKEND environment variable";
+	}
+	/* The default always opens (memfd at worst): nothing to check, and
+	 * no probe to repeat before the pool's own. */
+	if (spec.empty())
+		return TRUE;
+	zcbuf::Result<std::shared_ptr<zcbuf::Backend>> opened = zcbuf::openBackend(spec);
+	if (opened) {
+		GST_CAT_INFO_OBJECT(GST_CAT_DEFAULT, element, "backend %s (from %s)",
+				    opened.value()->description().c_str(), origin.c_str());
+		return TRUE;
+	}
+	/* Once per element and backend: every renegotiation asks again. */
+	std::string key = "zcbuf-backend-error:" + spec;
+	if (!g_object_get_data(G_OBJECT(element), key.c_str())) {
+		g_object_set_data(G_OBJECT(element), key.c_str(), GINT_TO_POINTER(1));
+		GST_ELEMENT_ERROR(element, RESOURCE, OPEN_READ_WRITE,
+				  ("zcbuf backend '%s' (asked for by %s) is not available: %s",
+				   spec.c_str(), origin.c_str(), opened.error().message().c_str()),
+				  (nullptr));
+	}
+	return FALSE;
+}
+
 gboolean gst_zcbuf_backend_may_give_dmabuf(const gchar *backend)
 {
 	const char *spec = backend && *backend ? backend : g_getenv("ZCBUF_BACKEND");
@@ -160,6 +194,10 @@ gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 		gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query);
 		addNeeds(element, config, query, true, params);
 		if (!gst_buffer_pool_set_config(pool, config)) {
+			if (!gst_zcbuf_element_open_backend(element, backend.c_str())) {
+				gst_object_unref(pool);
+				return FALSE;
+			}
 			GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
 					  ("Cannot allocate from zcbuf backend '%s'",
 					   backend.empty() ? "default" : backend.c_str()),

@@ -268,6 +268,9 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQu
 	GstCaps *caps = nullptr;
 	gst_query_parse_allocation(query, &caps, nullptr);
 	std::string backend = backendOf(self);
+	/* A backend asked for and missing is an error, passthrough or not. */
+	if (!gst_zcbuf_element_open_backend(GST_ELEMENT(self), backend.c_str()))
+		return FALSE;
 
 	if (!decideQuery) {
 		/* Passthrough: the buffers go on downstream, so downstream's

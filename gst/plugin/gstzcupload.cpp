@@ -134,6 +134,9 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *, GstQuery *query)
 	GstCaps *caps = nullptr;
 	gst_query_parse_allocation(query, &caps, nullptr);
 	std::string backend = backendOf(self);
+	/* A backend asked for and missing is an error, passthrough or not. */
+	if (!gst_zcbuf_element_open_backend(GST_ELEMENT(self), backend.c_str()))
+		return FALSE;
 	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_may_give_dmabuf(backend.c_str())) {
 		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
 		return TRUE;
