@@ -9,6 +9,7 @@
 #include <gst/zcbuf/gstzcbufmemory.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 
 #include <zcbuf/backend.h>
@@ -75,6 +76,10 @@ void initInstance(GstAllocator *allocator, AllocatorState **state)
 	GST_OBJECT_FLAG_UNSET(allocator, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
 }
 
+/* The backend gst_zcbuf_allocator_new() already opened, handed to
+ * constructed() so that the default is probed once, not twice. */
+thread_local std::shared_ptr<zcbuf::Backend> openedForConstruction;
+
 void constructed(GObject *object, bool wantDmabuf)
 {
 	AllocatorState *state = stateOf(object);
@@ -84,8 +89,11 @@ void constructed(GObject *object, bool wantDmabuf)
 		return;
 	}
 
+	std::shared_ptr<zcbuf::Backend> handed = std::exchange(openedForConstruction, nullptr);
 	zcbuf::Result<std::shared_ptr<zcbuf::Backend>> backend =
-		state->spec.empty() ? zcbuf::defaultBackend() : zcbuf::openBackend(state->spec);
+		handed ? zcbuf::Result<std::shared_ptr<zcbuf::Backend>>(handed)
+		: state->spec.empty() ? zcbuf::defaultBackend()
+				      : zcbuf::openBackend(state->spec);
 	if (!backend) {
 		state->openError = backend.error().message();
 		GST_ERROR_OBJECT(object, "backend unavailable: %s", state->openError.c_str());
@@ -286,8 +294,10 @@ GstAllocator *gst_zcbuf_allocator_new(const gchar *backend, GError **error)
 	 * same backend again. */
 	GType type = opened.value()->capabilities().dmabuf ? GST_TYPE_ZCBUF_DMABUF_ALLOCATOR
 							   : GST_TYPE_ZCBUF_FD_ALLOCATOR;
+	openedForConstruction = opened.value();
 	GstAllocator *allocator =
 		GST_ALLOCATOR(g_object_new(type, "backend", backend, nullptr));
+	openedForConstruction = nullptr;
 	gst_object_ref_sink(allocator);
 	AllocatorState *state = stateOf(allocator);
 	if (!state->backend) {
@@ -336,25 +346,101 @@ GstMemory *gst_zcbuf_allocator_import_fd(gint fd, gsize size, GError **error)
 	return memory;
 }
 
+namespace {
+
+/* The registered "zcbuf" allocator: it opens the default backend at its
+ * first allocation, not when it is registered (plugin load), and hands out
+ * the memory of that backend's dmabuf or fd allocator, so the memory's
+ * allocator is what importers test. */
+struct LazyState {
+	std::mutex lock;
+	GstAllocator *opened = nullptr;
+	bool tried = false;
+	std::string error;
+};
+
+struct LazyAllocator {
+	GstAllocator parent;
+	LazyState *state;
+};
+
+struct LazyAllocatorClass {
+	GstAllocatorClass parent_class;
+};
+
+GstAllocator *lazyOpen(LazyAllocator *self)
+{
+	std::lock_guard guard(self->state->lock);
+	if (!self->state->tried) {
+		self->state->tried = true;
+		GError *error = nullptr;
+		self->state->opened = gst_zcbuf_allocator_new(nullptr, &error);
+		if (!self->state->opened) {
+			self->state->error = error->message;
+			g_clear_error(&error);
+		}
+	}
+	return self->state->opened;
+}
+
+GType lazyAllocatorType()
+{
+	static gsize type = 0;
+	if (g_once_init_enter(&type)) {
+		GType registered = g_type_register_static_simple(
+			GST_TYPE_ALLOCATOR, "GstZcbufLazyAllocator", sizeof(LazyAllocatorClass),
+			[](gpointer klass, gpointer) {
+				G_OBJECT_CLASS(klass)->finalize = [](GObject *object) {
+					auto *self = reinterpret_cast<LazyAllocator *>(object);
+					if (self->state->opened)
+						gst_object_unref(self->state->opened);
+					delete std::exchange(self->state, nullptr);
+					G_OBJECT_CLASS(g_type_class_peek(GST_TYPE_ALLOCATOR))->finalize(object);
+				};
+				GST_ALLOCATOR_CLASS(klass)->alloc = [](GstAllocator *allocator, gsize size,
+								       GstAllocationParams *params) -> GstMemory * {
+					auto *self = reinterpret_cast<LazyAllocator *>(allocator);
+					GstAllocator *opened = lazyOpen(self);
+					if (!opened) {
+						GST_ERROR_OBJECT(allocator, "no default zcbuf backend: %s",
+								 self->state->error.c_str());
+						return nullptr;
+					}
+					return gst_allocator_alloc(opened, size, params);
+				};
+			},
+			sizeof(LazyAllocator),
+			[](GTypeInstance *instance, gpointer) {
+				auto *self = reinterpret_cast<LazyAllocator *>(instance);
+				self->state = new LazyState();
+				GST_ALLOCATOR(instance)->mem_type = "zcbuf-default";
+			},
+			GTypeFlags(0));
+		g_once_init_leave(&type, registered);
+	}
+	return type;
+}
+
+} /* namespace */
+
+gboolean gst_zcbuf_allocator_is_lazy_default(GstAllocator *allocator)
+{
+	return G_TYPE_CHECK_INSTANCE_TYPE(allocator, lazyAllocatorType());
+}
+
 void gst_zcbuf_allocator_register(void)
 {
 	static gsize once = 0;
 	if (!g_once_init_enter(&once))
 		return;
-
-	/* The error below may come before any allocator class exists (a
-	 * ZCBUF_BACKEND that does not open), and logging in a category not
-	 * yet made is a GStreamer-CRITICAL. */
+	/* Errors of the first allocation may come before any allocator class
+	 * exists, and logging in a category not yet made is a
+	 * GStreamer-CRITICAL. */
 	GST_DEBUG_CATEGORY_INIT(gst_zcbuf_allocator_debug, "zcbufallocator", 0, "zcbuf allocator");
-	GError *error = nullptr;
-	GstAllocator *allocator = gst_zcbuf_allocator_new(nullptr, &error);
-	if (allocator) {
-		/* gst_allocator_register() takes the reference. */
-		GST_OBJECT_FLAG_SET(allocator, GST_OBJECT_FLAG_MAY_BE_LEAKED);
-		gst_allocator_register(GST_ALLOCATOR_ZCBUF, allocator);
-	} else {
-		GST_ERROR("no default zcbuf allocator: %s", error->message);
-		g_clear_error(&error);
-	}
+	auto *allocator = GST_ALLOCATOR(g_object_new(lazyAllocatorType(), nullptr));
+	gst_object_ref_sink(allocator);
+	/* gst_allocator_register() takes the reference. */
+	GST_OBJECT_FLAG_SET(allocator, GST_OBJECT_FLAG_MAY_BE_LEAKED);
+	gst_allocator_register(GST_ALLOCATOR_ZCBUF, allocator);
 	g_once_init_leave(&once, 1);
 }

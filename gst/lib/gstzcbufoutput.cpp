@@ -31,29 +31,22 @@ GstDebugCategory *performance()
 	return CAT_PERFORMANCE;
 }
 
-/* Whether a downstream pool's buffers are fd (dma-buf) memory: its config's
- * allocator says so, or, when it names none, one buffer is asked for. */
+/* Whether a downstream pool's buffers are fd (dma-buf) memory, as its
+ * config names the allocator. A pool that names none is taken for one that
+ * is not: it is never started to find out (a kms or v4l2 pool would
+ * allocate or REQBUFS for that), and a zcbuf pool is written into instead. */
 bool givesFdMemory(GstElement *element, GstBufferPool *pool, bool dmabuf)
 {
 	GstStructure *config = gst_buffer_pool_get_config(pool);
 	GstAllocator *allocator = nullptr;
 	gst_buffer_pool_config_get_allocator(config, &allocator, nullptr);
+	bool fd = allocator && (dmabuf ? GST_IS_DMABUF_ALLOCATOR(allocator)
+				       : GST_IS_FD_ALLOCATOR(allocator));
+	GST_CAT_DEBUG_OBJECT(GST_CAT_DEFAULT, element,
+			     "downstream pool %" GST_PTR_FORMAT " names allocator %" GST_PTR_FORMAT
+			     ": %s memory",
+			     pool, allocator, fd ? "fd" : "not fd");
 	gst_structure_free(config);
-	if (allocator)
-		return dmabuf ? GST_IS_DMABUF_ALLOCATOR(allocator) : GST_IS_FD_ALLOCATOR(allocator);
-
-	if (!gst_buffer_pool_set_active(pool, TRUE))
-		return false;
-	GstBuffer *buffer = nullptr;
-	bool fd = false;
-	if (gst_buffer_pool_acquire_buffer(pool, &buffer, nullptr) == GST_FLOW_OK) {
-		GstMemory *memory = gst_buffer_peek_memory(buffer, 0);
-		fd = dmabuf ? gst_is_dmabuf_memory(memory) : gst_is_fd_memory(memory);
-		gst_buffer_unref(buffer);
-	}
-	gst_buffer_pool_set_active(pool, FALSE);
-	GST_CAT_DEBUG_OBJECT(GST_CAT_DEFAULT, element, "downstream pool %" GST_PTR_FORMAT " gives %s memory",
-			     pool, fd ? "fd" : "other");
 	return fd;
 }
 
@@ -86,6 +79,49 @@ gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend)
 	zcbuf::Result<std::shared_ptr<zcbuf::Backend>> opened =
 		backend && *backend ? zcbuf::openBackend(backend) : zcbuf::defaultBackend();
 	return opened && opened.value()->capabilities().dmabuf;
+}
+
+gboolean gst_zcbuf_element_open_backend(GstElement *element, const gchar *backend)
+{
+	init();
+	const char *env = g_getenv("ZCBUF_BACKEND");
+	std::string spec, origin;
+	if (backend && *backend) {
+		spec = backend;
+		origin = "the backend property";
+	} else if (env && *env) {
+		spec = env;
+		origin = "the ZCBUF_BACKEND environment variable";
+	}
+	/* The default always opens (memfd at worst): nothing to check, and
+	 * no probe to repeat before the pool's own. */
+	if (spec.empty())
+		return TRUE;
+	zcbuf::Result<std::shared_ptr<zcbuf::Backend>> opened = zcbuf::openBackend(spec);
+	if (opened) {
+		GST_CAT_INFO_OBJECT(GST_CAT_DEFAULT, element, "backend %s (from %s)",
+				    opened.value()->description().c_str(), origin.c_str());
+		return TRUE;
+	}
+	/* Once per element and backend: every renegotiation asks again. */
+	std::string key = "zcbuf-backend-error:" + spec;
+	if (!g_object_get_data(G_OBJECT(element), key.c_str())) {
+		g_object_set_data(G_OBJECT(element), key.c_str(), GINT_TO_POINTER(1));
+		GST_ELEMENT_ERROR(element, RESOURCE, OPEN_READ_WRITE,
+				  ("zcbuf backend '%s' (asked for by %s) is not available: %s",
+				   spec.c_str(), origin.c_str(), opened.error().message().c_str()),
+				  (nullptr));
+	}
+	return FALSE;
+}
+
+gboolean gst_zcbuf_backend_may_give_dmabuf(const gchar *backend)
+{
+	const char *spec = backend && *backend ? backend : g_getenv("ZCBUF_BACKEND");
+	if (!spec || !*spec)
+		return zcbuf::systemDmabufNodeExists();
+	zcbuf::Result<bool> dmabuf = zcbuf::specGivesDmabuf(spec);
+	return dmabuf && dmabuf.value();
 }
 
 gboolean gst_zcbuf_caps_has_dmabuf_feature(GstCaps *caps, guint index)
@@ -158,6 +194,10 @@ gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 		gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query);
 		addNeeds(element, config, query, true, params);
 		if (!gst_buffer_pool_set_config(pool, config)) {
+			if (!gst_zcbuf_element_open_backend(element, backend.c_str())) {
+				gst_object_unref(pool);
+				return FALSE;
+			}
 			GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
 					  ("Cannot allocate from zcbuf backend '%s'",
 					   backend.empty() ? "default" : backend.c_str()),

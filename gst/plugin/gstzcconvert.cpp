@@ -104,7 +104,7 @@ GstCaps *transformCaps(GstBaseTransform *trans, GstPadDirection direction, GstCa
 	GstZcConvert *self = GST_ZC_CONVERT(trans);
 	/* Towards the source pad memory:DMABuf is offered only when the
 	 * memory zcconvert writes into is dma-buf; the sink pad takes both. */
-	bool offerDmabuf = direction == GST_PAD_SRC || gst_zcbuf_backend_gives_dmabuf(backendOf(self).c_str());
+	bool offerDmabuf = direction == GST_PAD_SRC || gst_zcbuf_backend_may_give_dmabuf(backendOf(self).c_str());
 
 	GstCaps *result = gst_caps_new_empty();
 	for (guint i = 0; i < gst_caps_get_size(caps); i++) {
@@ -276,6 +276,9 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQu
 	GstCaps *caps = nullptr;
 	gst_query_parse_allocation(query, &caps, nullptr);
 	std::string backend = backendOf(self);
+	/* A backend asked for and missing is an error, passthrough or not. */
+	if (!gst_zcbuf_element_open_backend(GST_ELEMENT(self), backend.c_str()))
+		return FALSE;
 
 	if (!decideQuery) {
 		/* Passthrough: the buffers go on downstream, so downstream's
@@ -284,7 +287,7 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQu
 		if (gst_query_get_n_allocation_pools(query) > 0)
 			return TRUE;
 	}
-	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_gives_dmabuf(backend.c_str())) {
+	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_may_give_dmabuf(backend.c_str())) {
 		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
 		return TRUE;
 	}

@@ -354,6 +354,12 @@ gboolean sinkEvent(GstBaseTransform *trans, GstEvent *event)
 gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQuery *query)
 {
 	GstZcThumbnail *self = GST_ZC_THUMBNAIL(trans);
+	GST_OBJECT_LOCK(self);
+	std::string named = self->state->settings.backend;
+	GST_OBJECT_UNLOCK(self);
+	/* A backend asked for and missing is an error, passthrough or not. */
+	if (!gst_zcbuf_element_open_backend(GST_ELEMENT(self), named.c_str()))
+		return FALSE;
 	/* Passthrough: downstream answers first. */
 	GST_BASE_TRANSFORM_CLASS(gst_zc_thumbnail_parent_class)
 		->propose_allocation(trans, decideQuery, query);

@@ -137,7 +137,7 @@ GstCaps *transformCaps(GstBaseTransform *trans, GstPadDirection direction, GstCa
 		       GstCaps *filter)
 {
 	GstZcUpload *self = GST_ZC_UPLOAD(trans);
-	bool backendDmabuf = gst_zcbuf_backend_gives_dmabuf(backendOf(self).c_str());
+	bool backendDmabuf = gst_zcbuf_backend_may_give_dmabuf(backendOf(self).c_str());
 	GstCaps *result = gst_caps_new_empty();
 	for (guint i = 0; i < gst_caps_get_size(caps); i++) {
 		const GstStructure *s = gst_caps_get_structure(caps, i);
@@ -180,7 +180,10 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *, GstQuery *query)
 	GstCaps *caps = nullptr;
 	gst_query_parse_allocation(query, &caps, nullptr);
 	std::string backend = backendOf(self);
-	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_gives_dmabuf(backend.c_str())) {
+	/* A backend asked for and missing is an error, passthrough or not. */
+	if (!gst_zcbuf_element_open_backend(GST_ELEMENT(self), backend.c_str()))
+		return FALSE;
+	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_may_give_dmabuf(backend.c_str())) {
 		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
 		return TRUE;
 	}

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <map>
 #include <mutex>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backends.h"
@@ -181,6 +182,25 @@ Result<std::shared_ptr<Backend>> defaultBackend()
 			return backend;
 	}
 	return openBackend("memfd");
+}
+
+Result<bool> specGivesDmabuf(std::string_view spec)
+{
+	std::string_view name = spec.substr(0, spec.find(':'));
+	if (name == "memfd")
+		return false;
+	if (name == "module" || name == "dma-heap" || name == "udmabuf" || name == "drm")
+		return true;
+	return Error(EINVAL, "unknown backend '" + std::string(spec) + "'");
+}
+
+bool systemDmabufNodeExists()
+{
+	struct stat st;
+	for (const char *node : { "/dev/zcbuf", "/dev/dma_heap/system", "/dev/udmabuf" })
+		if (stat(node, &st) == 0 && S_ISCHR(st.st_mode))
+			return true;
+	return false;
 }
 
 std::vector<std::string> availableBackends()

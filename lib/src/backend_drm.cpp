@@ -4,6 +4,12 @@
  * node that can create dumb buffers and export them (vgem, virtio-gpu, most
  * KMS drivers). The GEM handle is dropped right after export: the dma-buf
  * keeps the object alive.
+ *
+ * Dumb buffers need a primary node (DRM_IOCTL_MODE_CREATE_DUMB is not
+ * allowed on render nodes), and the first opener of a primary node becomes
+ * DRM master: that would make every modeset of the application and of
+ * kmssink in the same process fail with EACCES. So master is dropped right
+ * after open, before anything else, and a node that stays master is refused.
  */
 #include <fcntl.h>
 #include <unistd.h>
@@ -91,6 +97,10 @@ Result<UniqueFD> openCapableCard(const std::string &node)
 	UniqueFD card(open(node.c_str(), O_RDWR | O_CLOEXEC));
 	if (!card.isValid())
 		return Error::fromErrno(errno, "drm backend: " + node);
+	/* EINVAL when this fd never became master. */
+	drmDropMaster(card.get());
+	if (drmIsMaster(card.get()))
+		return Error(EBUSY, "drm backend: " + node + " stays DRM master after drmDropMaster");
 
 	std::uint64_t prime = 0;
 	if (drmGetCap(card.get(), DRM_CAP_PRIME, &prime) < 0 ||

@@ -226,16 +226,24 @@ TEST_F(AllocatorErrors, MissingBackendIsAnErrorNotAFallback)
 	g_clear_error(&error);
 }
 
+/* The registered default opens its backend only at its first allocation
+ * (test_no_side_effects checks that nothing is opened before), and its
+ * memory is the default backend's. */
 TEST_F(AllocatorErrors, DefaultIsRegisteredAsZcbuf)
 {
 	GstAllocator *allocator = gst_allocator_find(GST_ALLOCATOR_ZCBUF);
 	ASSERT_NE(allocator, nullptr);
-	EXPECT_TRUE(gst_is_zcbuf_allocator(allocator));
-	gchar *backend = gst_zcbuf_allocator_get_backend(allocator);
+	EXPECT_TRUE(gst_zcbuf_allocator_is_lazy_default(allocator));
+	GstMemory *memory = gst_allocator_alloc(allocator, 4096, nullptr);
+	ASSERT_NE(memory, nullptr);
+	EXPECT_TRUE(gst_is_zcbuf_memory(memory));
+	gchar *backend = gst_zcbuf_allocator_get_backend(memory->allocator);
 	Result<std::shared_ptr<Backend>> expected = defaultBackend();
 	ASSERT_TRUE(expected.ok());
 	EXPECT_EQ(std::string(backend), expected.value()->description());
+	EXPECT_EQ(gst_is_dmabuf_memory(memory), expected.value()->capabilities().dmabuf);
 	g_free(backend);
+	gst_memory_unref(memory);
 	gst_object_unref(allocator);
 }
 

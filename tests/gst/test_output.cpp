@@ -158,6 +158,40 @@ TEST_P(DecideAllocation, FdMemoryPoolDownstreamIsUsed)
 	gst_object_unref(fd);
 }
 
+/* A video pool that counts its starts. */
+int startedPools = 0;
+GType countingPoolType()
+{
+	static GType type = 0;
+	if (!type)
+		type = g_type_register_static_simple(
+			GST_TYPE_VIDEO_BUFFER_POOL, "TestCountingPool", sizeof(GstVideoBufferPoolClass),
+			[](gpointer klass, gpointer) {
+				GST_BUFFER_POOL_CLASS(klass)->start = [](GstBufferPool *pool) -> gboolean {
+					startedPools++;
+					return GST_BUFFER_POOL_CLASS(g_type_class_peek(GST_TYPE_VIDEO_BUFFER_POOL))
+						->start(pool);
+				};
+			},
+			sizeof(GstVideoBufferPool), nullptr, GTypeFlags(0));
+	return type;
+}
+
+/* A pool whose config names no allocator is never started to learn its
+ * memory (a kms or v4l2 pool would allocate for that): it is passed over. */
+TEST_P(DecideAllocation, PoolNamingNoAllocatorIsNeverStarted)
+{
+	GstBufferPool *downstream = GST_BUFFER_POOL(g_object_new(countingPoolType(), nullptr));
+	gst_object_ref_sink(downstream);
+	startedPools = 0;
+	gst_query_add_allocation_pool(query_, downstream, 0, 1, 0);
+	GstBufferPool *pool = decide(0, 0);
+	EXPECT_NE(pool, downstream);
+	EXPECT_EQ(startedPools, 0);
+	gst_object_unref(pool);
+	gst_object_unref(downstream);
+}
+
 /* The pool keeps a config it refused: it must not be freed again. */
 TEST_P(DecideAllocation, PoolThatRefusesItsConfigIsPassedOver)
 {

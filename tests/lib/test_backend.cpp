@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <cstdlib>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -55,6 +57,50 @@ TEST(BackendProbe, MemfdIsAlwaysAvailable)
 	std::vector<std::string> specs = availableBackends();
 	EXPECT_NE(std::find(specs.begin(), specs.end(), "memfd"), specs.end());
 	EXPECT_EQ(specs.back(), "memfd") << "memfd is the last resort";
+}
+
+/* What caps negotiation asks, answered without opening anything. */
+TEST(BackendProbe, SpecSaysWhetherItGivesDmabufs)
+{
+	EXPECT_FALSE(specGivesDmabuf("memfd").value());
+	for (const char *spec : { "module", "dma-heap", "dma-heap:system", "udmabuf", "drm",
+				  "drm:/dev/dri/card7" })
+		EXPECT_TRUE(specGivesDmabuf(spec).value()) << spec;
+	Result<bool> unknown = specGivesDmabuf("tape-drive");
+	ASSERT_FALSE(unknown);
+	EXPECT_NE(unknown.error().message().find("tape-drive"), std::string::npos);
+}
+
+TEST(BackendProbe, SystemDmabufNodeExistsAgreesWithWhatOpens)
+{
+	std::vector<std::string> specs = availableBackends();
+	bool opens = std::any_of(specs.begin(), specs.end(), [](const std::string &spec) {
+		return spec == "module" || spec == "dma-heap:system" || spec == "udmabuf";
+	});
+	EXPECT_EQ(systemDmabufNodeExists(), opens);
+}
+
+/* zcbuf's fd on a primary node never holds DRM master: an application
+ * that opens the card after it gets master (the first opener while none
+ * exists does), so its own modeset works. Runs where a card exists (the
+ * guest's virtio-gpu and vgem). */
+TEST(BackendProbe, DrmBackendLeavesMasterToTheApplication)
+{
+	for (int i = 0; i < 16; i++) {
+		std::string node = "/dev/dri/card" + std::to_string(i);
+		if (!nodeExists(node.c_str()))
+			continue;
+		Result<std::shared_ptr<Backend>> drm = openBackend("drm:" + node);
+		if (!drm)
+			continue;
+		UniqueFD app(open(node.c_str(), O_RDWR | O_CLOEXEC));
+		ASSERT_TRUE(app.isValid()) << node;
+		/* DRM_IOCTL_SET_MASTER: EBUSY while another fd is master. */
+		EXPECT_EQ(ioctl(app.get(), _IO('d', 0x1e), 0), 0)
+			<< node << ": " << strerror(errno);
+		return;
+	}
+	GTEST_SKIP() << "no DRM card the drm backend opens";
 }
 
 TEST(BackendProbe, PicksTheBestAvailable)

@@ -102,6 +102,17 @@ Result<std::shared_ptr<Backend>> openBackend(std::string_view spec);
  */
 Result<std::shared_ptr<Backend>> defaultBackend();
 
+/*
+ * Whether the buffers of the backend a spec names are dma-bufs, known from
+ * the spec alone: nothing is opened. False for memfd, true for the others;
+ * an unknown spec is an error.
+ */
+Result<bool> specGivesDmabuf(std::string_view spec);
+
+/* Whether the device node of a system-memory dma-buf backend (module,
+ * dma-heap, udmabuf) exists: a stat, nothing is opened. */
+bool systemDmabufNodeExists();
+
 /* Every backend spec this machine can open now, best first. */
 std::vector<std::string> availableBackends();
 

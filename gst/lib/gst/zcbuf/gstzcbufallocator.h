@@ -68,7 +68,14 @@ gchar *gst_zcbuf_allocator_get_backend(GstAllocator *allocator);
  */
 GstMemory *gst_zcbuf_allocator_import_fd(gint fd, gsize size, GError **error);
 
-/* Registers the default allocator as "zcbuf" (once). */
+/* Registers the default allocator as "zcbuf" (once). It opens the default
+ * backend (ZCBUF_BACKEND, else the best available) at its first
+ * allocation, not before, and hands out the memory of that backend's
+ * allocator (gst_is_zcbuf_memory(), dmabuf memory where the backend gives
+ * dma-bufs). */
 void gst_zcbuf_allocator_register(void);
+
+/* Whether @allocator is that registered default. */
+gboolean gst_zcbuf_allocator_is_lazy_default(GstAllocator *allocator);
 
 G_END_DECLS

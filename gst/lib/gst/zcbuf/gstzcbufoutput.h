@@ -44,8 +44,33 @@ typedef struct {
 gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 				     const GstZcbufOutputParams *params);
 
-/* Whether the backend spec (NULL or "" for the default) gives dma-bufs. */
+/**
+ * gst_zcbuf_element_open_backend:
+ * @element: the element that will allocate
+ * @backend: (nullable): its backend property, NULL or "" for none
+ *
+ * Opens the backend @element allocates from: @backend, else ZCBUF_BACKEND,
+ * else the default (which always opens, memfd at worst, and is not opened
+ * here). A missing one is an element error, posted once per
+ * element and backend, that names the backend, where the request came from
+ * (the property or the environment) and why it failed (errno text): never a
+ * silent substitute. For allocation time (propose_allocation,
+ * decide_allocation).
+ *
+ * Returns: whether the backend opened.
+ */
+gboolean gst_zcbuf_element_open_backend(GstElement *element, const gchar *backend);
+
+/* Whether the backend spec (NULL or "" for the default) gives dma-bufs.
+ * Opens the backend: for allocation time, not for caps negotiation. */
 gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend);
+
+/* Whether the backend spec may give dma-bufs, answered without opening
+ * anything (what caps negotiation asks): a named backend (@backend, else
+ * ZCBUF_BACKEND) by its kind, the default by whether a system-memory
+ * dma-buf node (/dev/zcbuf, /dev/dma_heap/system, /dev/udmabuf) exists.
+ * The backend opened at allocation is checked again then. */
+gboolean gst_zcbuf_backend_may_give_dmabuf(const gchar *backend);
 
 /* Whether structure @index of @caps has the memory:DMABuf feature. */
 gboolean gst_zcbuf_caps_has_dmabuf_feature(GstCaps *caps, guint index);
