@@ -316,6 +316,17 @@ const char *toString(MessageType type)
 	return "unknown";
 }
 
+std::array<std::uint64_t, kMaxPlanes> planeOffsets(const BufferEntry &entry)
+{
+	std::array<std::uint64_t, kMaxMemories> before{};
+	for (std::size_t m = 1; m < entry.memorySizes.size() && m < kMaxMemories; m++)
+		before[m] = before[m - 1] + entry.memorySizes[m - 1];
+	std::array<std::uint64_t, kMaxPlanes> offsets{};
+	for (std::size_t p = 0; p < entry.planes.size() && p < kMaxPlanes; p++)
+		offsets[p] = before[entry.planes[p].memory % kMaxMemories] + entry.planes[p].offset;
+	return offsets;
+}
+
 MessageType typeOf(const Message &message)
 {
 	/* The variant's alternatives are in MessageType's order. */

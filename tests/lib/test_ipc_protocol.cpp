@@ -254,3 +254,18 @@ TEST(IpcProtocol, BadFieldValuesAreRefused)
 }
 
 } /* namespace */
+
+namespace {
+
+TEST(IpcProtocol, PlaneOffsetsLayMemoriesEndToEnd)
+{
+	BufferEntry entry;
+	entry.memorySizes = { 4096, 8192 };
+	entry.planes = { Plane{ 0, 64, 128, 1024 }, Plane{ 1, 64, 256, 1024 } };
+	std::array<std::uint64_t, kMaxPlanes> offsets = planeOffsets(entry);
+	EXPECT_EQ(offsets[0], 128u);
+	EXPECT_EQ(offsets[1], 4096u + 256);
+	EXPECT_EQ(planeOffsets(nv12Entry())[1], 1920u * 1080);
+}
+
+} /* namespace */

@@ -101,6 +101,11 @@ struct BufferEntry {
 	std::vector<Plane> planes;
 };
 
+/* Where each plane of entry starts when its memories are laid end to end
+ * in order, as in a GstBuffer made of them: the plane's offset in its
+ * memory plus the sizes of the memories before it. */
+std::array<std::uint64_t, kMaxPlanes> planeOffsets(const BufferEntry &entry);
+
 /* Producer: buffer id holds the next frame; the consumer owes one Release. */
 struct Frame {
 	std::uint32_t epoch = 0;
