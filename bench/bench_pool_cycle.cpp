@@ -10,6 +10,7 @@
  * to every page after the map (what a real producer pays). The subjects
  * alternate within each repetition so that they share the machine's state.
  */
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -56,8 +57,11 @@ gboolean fdWrapSetConfig(GstBufferPool *pool, GstStructure *config)
 GstFlowReturn fdWrapAlloc(GstBufferPool *, GstBuffer **out, GstBufferPoolAcquireParams *)
 {
 	gsize size = GST_VIDEO_INFO_SIZE(&fdWrapInfo);
-	zcbuf::UniqueFD fd(memfd_create("fdwrap", MFD_CLOEXEC));
-	if (!fd.isValid() || ftruncate(fd.get(), static_cast<off_t>(size)) < 0)
+	/* Sealed as a real sender's must be: zcupload refuses a memfd that
+	 * could shrink under its mapping. */
+	zcbuf::UniqueFD fd(memfd_create("fdwrap", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (!fd.isValid() || ftruncate(fd.get(), static_cast<off_t>(size)) < 0 ||
+	    fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
 		return GST_FLOW_ERROR;
 	/* The allocator takes the fd and closes it with the memory. */
 	GstMemory *memory =

@@ -5,6 +5,8 @@
 #include <gst/zcbuf/gstzcbuf.h>
 
 #include "gstzcconvert.h"
+#include "gstzcipcsink.h"
+#include "gstzcipcsrc.h"
 #include "gstzcjpegdec.h"
 #include "gstzcthumbnail.h"
 #include "gstzcupload.h"
@@ -19,6 +21,8 @@ static gboolean plugin_init(GstPlugin *plugin)
 	ok &= GST_ELEMENT_REGISTER(zcthumbnail, plugin);
 	ok &= GST_ELEMENT_REGISTER(zcconvert, plugin);
 	ok &= GST_ELEMENT_REGISTER(zcupload, plugin);
+	ok &= GST_ELEMENT_REGISTER(zcipcsink, plugin);
+	ok &= GST_ELEMENT_REGISTER(zcipcsrc, plugin);
 	ok &= gst_tracer_register(plugin, "zerocopy", GST_TYPE_ZEROCOPY_TRACER);
 	return ok;
 }

@@ -47,6 +47,14 @@ Result<std::shared_ptr<Buffer>> Buffer::import(int fd, std::size_t minimumSize,
 	Result<internal::FdInspection> inspection = internal::inspectFd(fd);
 	if (!inspection)
 		return inspection.error();
+	/* Whoever else holds an unsealed memfd can ftruncate it under our
+	 * mapping, and our next access dies of SIGBUS: only a memfd that no
+	 * one can shrink is safe to map. (A dma-buf's size is fixed.) */
+	if (inspection->type == internal::FdType::Memfd &&
+	    !(inspection->seals & F_SEAL_SHRINK))
+		return Error(EPERM, "memfd fd " + std::to_string(fd) +
+					    " is not sealed with F_SEAL_SHRINK: its sender "
+					    "could shrink it under our mapping (SIGBUS)");
 	if (inspection->size < minimumSize)
 		return Error(EINVAL, "fd " + std::to_string(fd) + " holds " +
 					     std::to_string(inspection->size) +

@@ -81,9 +81,15 @@ Result<FdInspection> inspectFd(int fd)
 	}
 
 	if ((magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC) &&
-	    fdPath(fd).rfind("/memfd:", 0) == 0)
+	    fdPath(fd).rfind("/memfd:", 0) == 0) {
+		/* A memfd made without MFD_ALLOW_SEALING reports F_SEAL_SEAL
+		 * alone: no seal can ever be added to it. */
+		int seals = fcntl(fd, F_GET_SEALS);
+		if (seals < 0)
+			return Error::fromErrno(errno, "F_GET_SEALS on memfd " + describe(fd));
 		return FdInspection{ FdType::Memfd, static_cast<std::size_t>(st.st_size),
-				     writable };
+				     writable, static_cast<unsigned int>(seals) };
+	}
 
 	if (S_ISREG(st.st_mode))
 		return Error(EINVAL, describe(fd) + " is a regular file (" +

@@ -22,10 +22,12 @@ struct FdInspection {
 	FdType type;
 	std::size_t size;
 	bool writable;
+	/* A memfd's F_SEAL_* seals (F_GET_SEALS); 0 for a dma-buf. */
+	unsigned int seals = 0;
 };
 
-/* Identifies a dma-buf (its file system's magic) or a memfd and its size;
- * every other kind of fd is an error that says what it is. */
+/* Identifies a dma-buf (its file system's magic) or a memfd, its size and
+ * a memfd's seals; every other kind of fd is an error that says what it is. */
 Result<FdInspection> inspectFd(int fd);
 
 bool isDmabuf(int fd);

@@ -8,7 +8,7 @@
 namespace zcbuf {
 
 Result<void> sendWithFds(int socket, std::span<const std::uint8_t> payload,
-			 std::span<const int> fds)
+			 std::span<const int> fds, int sendFlags)
 {
 	if (payload.empty())
 		return Error(EINVAL, "a message needs at least one byte of payload");
@@ -33,7 +33,7 @@ Result<void> sendWithFds(int socket, std::span<const std::uint8_t> payload,
 
 	ssize_t sent;
 	do {
-		sent = sendmsg(socket, &message, MSG_NOSIGNAL);
+		sent = sendmsg(socket, &message, MSG_NOSIGNAL | sendFlags);
 	} while (sent < 0 && errno == EINTR);
 	if (sent < 0)
 		return Error::fromErrno(errno, "sending a message with " +

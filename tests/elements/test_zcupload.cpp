@@ -26,6 +26,7 @@
 
 #include "backend_test.h"
 #include "bus_error.h"
+#include "memfd.h"
 #include "leak_checked_test.h"
 #include "video_compare.h"
 
@@ -107,8 +108,8 @@ struct Upload {
 /* A memfd of @size bytes, every byte @value. */
 UniqueFD makeMemfd(gsize size, guint8 value)
 {
-	UniqueFD fd(memfd_create("zcupload-test", MFD_CLOEXEC));
-	if (!fd.isValid() || ftruncate(fd.get(), static_cast<off_t>(size)) < 0)
+	UniqueFD fd = test::makeMemfd(size, F_SEAL_SHRINK | F_SEAL_GROW, "zcupload-test");
+	if (!fd.isValid())
 		return UniqueFD();
 	void *map = mmap(nullptr, size, PROT_WRITE, MAP_SHARED, fd.get(), 0);
 	if (map == MAP_FAILED)
@@ -457,6 +458,19 @@ TEST_F(Zcupload, HostileVideoMetaIsRefusedBeforeReading)
 			EXPECT_EQ(upload.copies.copies, 0) << what;
 		}
 	}
+/* Upstream memfd memory that its owner could shrink under our mapping
+ * (SIGBUS) is refused, naming the missing seal, and nothing is copied. */
+TEST_F(Zcupload, UnsealedMemfdIsAnErrorNamingTheSeal)
+{
+	Upload upload(nv12Caps(), kPlainOutput);
+	UniqueFD memfd = test::makeMemfd(nv12Size(), 0, "unsealed");
+	ASSERT_TRUE(memfd.isValid());
+	GstBuffer *input = gst_buffer_new();
+	gst_buffer_append_memory(input, fdMemory(memfd.get(), nv12Size()));
+	EXPECT_EQ(gst_harness_push(upload.h, input), GST_FLOW_ERROR);
+	std::string error = upload.error();
+	EXPECT_NE(error.find("F_SEAL_SHRINK"), std::string::npos) << error;
+	EXPECT_EQ(upload.copies.copies, 0);
 }
 
 /* A buffer too small for its caps, in system memory: the copy refuses it. */

@@ -17,6 +17,7 @@
 #include <zcbuf/statistics.h>
 
 #include "backend_test.h"
+#include "memfd.h"
 
 using namespace zcbuf;
 
@@ -287,16 +288,16 @@ TEST_F(AllocatorErrors, ImportRefusesWhatIsNotABuffer)
 	expectImportRefused(file.get(), 1, "regular file");
 	EXPECT_TRUE(isOpen(file.get()));
 
-	UniqueFD memfd(memfd_create("small", MFD_CLOEXEC));
-	ASSERT_EQ(ftruncate(memfd.get(), 4096), 0);
+	UniqueFD memfd = test::makeMemfd(4096);
+	ASSERT_TRUE(memfd.isValid());
 	expectImportRefused(memfd.get(), 8192, "4096");
 	EXPECT_TRUE(isOpen(memfd.get()));
 }
 
 TEST_F(AllocatorErrors, ReadOnlyImportRefusesWriteMaps)
 {
-	UniqueFD memfd(memfd_create("ro", MFD_CLOEXEC));
-	ASSERT_EQ(ftruncate(memfd.get(), 4096), 0);
+	UniqueFD memfd = test::makeMemfd(4096);
+	ASSERT_TRUE(memfd.isValid());
 	UniqueFD readOnly(open(("/proc/self/fd/" + std::to_string(memfd.get())).c_str(),
 			       O_RDONLY | O_CLOEXEC));
 	ASSERT_TRUE(readOnly.isValid());

@@ -14,22 +14,16 @@
 
 #include "backend_params.h"
 #include "leak_checked_test.h"
+#include "memfd.h"
 
 using namespace zcbuf;
+using zcbuf::test::makeMemfd;
 
 namespace {
 
 bool isOpen(int fd)
 {
 	return fcntl(fd, F_GETFD) >= 0;
-}
-
-UniqueFD makeMemfd(std::size_t size)
-{
-	UniqueFD fd(memfd_create("import-test", MFD_CLOEXEC));
-	if (fd.isValid() && ftruncate(fd.get(), static_cast<off_t>(size)) < 0)
-		fd.reset();
-	return fd;
 }
 
 void expectRefused(int fd, int code, const std::string &words)

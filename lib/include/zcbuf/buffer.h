@@ -37,10 +37,12 @@ public:
 					      bool readOnly = false);
 
 	/*
-	 * Wraps a received fd. fd must be an open dma-buf or memfd holding at
-	 * least minimumSize bytes; anything else (a closed fd, a regular file,
-	 * a pipe, a socket, a too small buffer) is an error saying which. The
-	 * caller keeps fd: the buffer owns a duplicate of it.
+	 * Wraps a received fd. fd must be an open dma-buf or a memfd sealed
+	 * with F_SEAL_SHRINK (so no other holder can truncate it under the
+	 * mapping), holding at least minimumSize bytes; anything else (a
+	 * closed fd, a regular file, a pipe, a socket, an unsealed memfd, a
+	 * too small buffer) is an error saying which. The caller keeps fd: the
+	 * buffer owns a duplicate of it.
 	 */
 	static Result<std::shared_ptr<Buffer>> import(int fd,
 						      std::size_t minimumSize,

@@ -23,9 +23,10 @@ namespace zcbuf {
 inline constexpr std::size_t kMaxFdsPerMessage = 16;
 
 /* Sends payload (at least one byte) with fds on socket; the fds stay the
- * caller's. EPIPE/ECONNRESET mean the peer is gone. */
+ * caller's. EPIPE/ECONNRESET mean the peer is gone. sendFlags adds to
+ * sendmsg()'s (MSG_DONTWAIT: EAGAIN instead of waiting for room). */
 Result<void> sendWithFds(int socket, std::span<const std::uint8_t> payload,
-			 std::span<const int> fds);
+			 std::span<const int> fds, int sendFlags = 0);
 
 struct ReceivedMessage {
 	std::vector<std::uint8_t> payload;

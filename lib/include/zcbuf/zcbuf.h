@@ -7,6 +7,9 @@
 #include <zcbuf/constraints.h>
 #include <zcbuf/cpu_access.h>
 #include <zcbuf/fd_passing.h>
+#include <zcbuf/ipc_channel.h>
+#include <zcbuf/ipc_protocol.h>
+#include <zcbuf/ipc_session.h>
 #include <zcbuf/result.h>
 #include <zcbuf/statistics.h>
 #include <zcbuf/unique_fd.h>
