@@ -6,6 +6,7 @@
 
 #include "gstzcconvert.h"
 #include "gstzcjpegdec.h"
+#include "gstzckmssink.h"
 #include "gstzcthumbnail.h"
 #include "gstzcupload.h"
 #include "gstzerocopytracer.h"
@@ -19,6 +20,7 @@ static gboolean plugin_init(GstPlugin *plugin)
 	ok &= GST_ELEMENT_REGISTER(zcthumbnail, plugin);
 	ok &= GST_ELEMENT_REGISTER(zcconvert, plugin);
 	ok &= GST_ELEMENT_REGISTER(zcupload, plugin);
+	ok &= GST_ELEMENT_REGISTER(zckmssink, plugin);
 	ok &= gst_tracer_register(plugin, "zerocopy", GST_TYPE_ZEROCOPY_TRACER);
 	return ok;
 }

@@ -91,6 +91,10 @@ Result<UniqueFD> openCapableCard(const std::string &node)
 	UniqueFD card(open(node.c_str(), O_RDWR | O_CLOEXEC));
 	if (!card.isValid())
 		return Error::fromErrno(errno, "drm backend: " + node);
+	/* The first opener of a primary node becomes its DRM master; an
+	 * allocator must not be, or no display (zckmssink, a compositor) could
+	 * use the card. Dumb buffers and PRIME need no master. */
+	drmDropMaster(card.get());
 
 	std::uint64_t prime = 0;
 	if (drmGetCap(card.get(), DRM_CAP_PRIME, &prime) < 0 ||
