@@ -4,6 +4,7 @@
 
 #include <gst/zcbuf/gstzcbufallocator.h>
 #include <gst/zcbuf/gstzcbufbufferpool.h>
+#include <gst/zcbuf/gstzcbufconsumer.h>
 #include <gst/zcbuf/gstzcbufoutput.h>
 #include <gst/zcbuf/gstzcbufcopy.h>
 
