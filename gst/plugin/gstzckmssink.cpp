@@ -15,6 +15,7 @@
 #include <gst/video/video.h>
 #include <gst/video/videooverlay.h>
 #include <gst/zcbuf/gstzcbuf.h>
+#include <gst/zcbuf/gstzcbufconsumer.h>
 #include <gst/zcbuf/gstzcbufcopy.h>
 
 #include <drm_fourcc.h>
@@ -435,11 +436,29 @@ gboolean gst_zc_kms_sink_set_caps(GstBaseSink *sink, GstCaps *caps)
 	return TRUE;
 }
 
+/* 6.1's virtio-gpu says it imports (DRM_PRIME_CAP_IMPORT) but refuses every
+ * foreign dma-buf with ENODEV: it scans out only its own dumb buffers. */
+bool importsOnlyOwnMemory(const kms::Device &device)
+{
+	return !device.canImport() || device.driver() == "virtio_gpu";
+}
+
 gboolean gst_zc_kms_sink_propose_allocation(GstBaseSink *sink, GstQuery *query)
 {
-	(void)sink;
+	State &state = stateOf(GST_ZC_KMS_SINK(sink));
 	/* Offsets and pitches of every plane come from the meta. */
 	gst_query_add_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr);
+	/* The attach: producers allocate for this card (on it, where it takes
+	 * nothing else). */
+	if (state.device) {
+		GstStructure *needs = gst_structure_new(
+			GST_ZCBUF_CONSUMER_NEEDS, "consumer", G_TYPE_STRING, GST_OBJECT_NAME(sink),
+			"device", G_TYPE_STRING, state.device->node().c_str(), "dmabuf", G_TYPE_BOOLEAN,
+			TRUE, "own-device-memory", G_TYPE_BOOLEAN, importsOnlyOwnMemory(*state.device),
+			nullptr);
+		gst_zcbuf_query_add_consumer_needs(query, needs);
+		gst_structure_free(needs);
+	}
 	return TRUE;
 }
 
