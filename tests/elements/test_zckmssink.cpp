@@ -608,18 +608,29 @@ TEST_P(ZcKmsSinkBackends, ShowsOrFailsAsDocumented)
 		backend = "drm:" + card_.node;
 	std::string pipeline = std::string(kPattern) + " ! zcconvert backend=" + backend +
 			       " ! video/x-raw,format=BGRx";
-	/* sync=false: every frame is shown, none dropped as late under TCG. */
-	Shown shown = show(card_, pipeline + sink("sync=false"));
+	/* sync=false: every frame is shown, none dropped as late under TCG.
+	 * No CRC here (the pixels are ShowsThePattern's business): the
+	 * outcome and the copies. */
+	auto play = [&](const std::string &extra, std::uint64_t &copies) {
+		std::uint64_t before = 0, after = 0;
+		gst_zcbuf_copy_get_totals(&before, nullptr);
+		PipelineRun run(pipeline + sink(extra));
+		run.finish();
+		gst_zcbuf_copy_get_totals(&after, nullptr);
+		copies = after - before;
+		return run.error();
+	};
+	std::uint64_t copies = 0;
+	std::string error = play("sync=false", copies);
 	std::string outcome = GetParam().outcome;
 	if (outcome == "zero-copy") {
-		EXPECT_EQ(shown.error, "");
-		EXPECT_EQ(shown.copies, 0u);
+		EXPECT_EQ(error, "");
+		EXPECT_EQ(copies, 0u);
 	} else {
-		EXPECT_NE(shown.error.find(outcome), std::string::npos) << shown.error;
+		EXPECT_NE(error.find(outcome), std::string::npos) << error;
 		/* and with allow-copy=true: one recorded copy per frame */
-		Shown copied = show(card_, pipeline + sink("sync=false allow-copy=true"));
-		EXPECT_EQ(copied.error, "");
-		EXPECT_EQ(copied.copies, 5u);
+		EXPECT_EQ(play("sync=false allow-copy=true", copies), "");
+		EXPECT_EQ(copies, 5u);
 	}
 }
 
