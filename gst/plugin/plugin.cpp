@@ -8,6 +8,7 @@
 #include "gstzcipcsink.h"
 #include "gstzcipcsrc.h"
 #include "gstzcjpegdec.h"
+#include "gstzckmssink.h"
 #include "gstzcthumbnail.h"
 #include "gstzcupload.h"
 #include "gstzerocopytracer.h"
@@ -23,6 +24,7 @@ static gboolean plugin_init(GstPlugin *plugin)
 	ok &= GST_ELEMENT_REGISTER(zcupload, plugin);
 	ok &= GST_ELEMENT_REGISTER(zcipcsink, plugin);
 	ok &= GST_ELEMENT_REGISTER(zcipcsrc, plugin);
+	ok &= GST_ELEMENT_REGISTER(zckmssink, plugin);
 	ok &= gst_tracer_register(plugin, "zerocopy", GST_TYPE_ZEROCOPY_TRACER);
 	return ok;
 }

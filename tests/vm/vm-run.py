@@ -50,11 +50,14 @@ TMPFS_DIRS = ('/tmp', '/run', '/var/tmp')
 # Modules the initramfs needs to mount the host's root over virtio-9p.
 BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p']
 
-# Modules built from Debian's linux-source by meson (see extmod/), in
-# load order, for the names --modprobe accepts for them.
+# Modules built from Debian's linux-source by meson (see extmod/), for the
+# names --modprobe accepts for them: the guest's own modules they need
+# (modprobe'd first), then ours in load order; parameters go to the last.
 EXTRA_MODULES = {
-    'udmabuf': ['udmabuf.ko'],
-    'dma_heap': ['dma-heap.ko', 'system_heap.ko'],
+    'udmabuf': {'needs': [], 'ko': ['udmabuf.ko']},
+    'dma_heap': {'needs': [], 'ko': ['dma-heap.ko', 'system_heap.ko']},
+    'vkms': {'needs': ['drm_shmem_helper', 'drm_kms_helper'],
+             'ko': ['vkms.ko']},
 }
 
 # Our modules (--module NAME), the setting that names each one's .ko.
@@ -292,17 +295,19 @@ def setup_script(args):
         load('insmod ' + q(ko), name + '.ko')
     for name, params in args['modprobe']:
         if name in EXTRA_MODULES:
-            if params:
-                die('--modprobe %s takes no parameters here' % name)
             kodir = setting('EXTRA_KO_DIR')
-            for ko in EXTRA_MODULES[name]:
+            for need in EXTRA_MODULES[name]['needs']:
+                load('modprobe ' + q(need), need)
+            kos = EXTRA_MODULES[name]['ko']
+            for ko in kos:
                 path = os.path.join(kodir, ko) if kodir else ''
                 if not path or not os.path.exists(path):
                     die('%s was not built: it needs the linux-source-%s '
                         'package (listed in scripts/debian-packages.txt) and '
-                        'the vm-extra-modules target' %
+                        'the vm-extra-modules-* targets' %
                         (ko, '.'.join(setting('KVER').split('.')[:2])))
-                load('insmod ' + q(path), ko)
+                last = [q(p) for p in params] if ko == kos[-1] else []
+                load(' '.join(['insmod', q(path)] + last), ko)
         else:
             load(' '.join(['modprobe', q(name)] + [q(p) for p in params]),
                  name)

@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * zckmssink on vkms, in the guest (vm-run --modprobe vkms:enable_overlay=1).
+ *
+ * What is displayed is checked through vkms's CRC capture (debugfs
+ * crtc-0/crc/data, as IGT does): the CRC of the composed screen while the
+ * sink shows a frame must equal, exactly, the CRC of the same bytes put on
+ * the screen by this test with a plain dumb buffer and SetCrtc, and the
+ * CRC upstream kmssink gives for the same frame.
+ */
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gst/zcbuf/gstzcbufconsumer.h>
+#include <gst/zcbuf/gstzcbufcopy.h>
+#include <gtest/gtest.h>
+
+#include <drm_fourcc.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fd_count.h"
+#include "tracer_run.h"
+
+namespace {
+
+/* vkms's preferred mode, which upstream kmssink keeps. */
+constexpr int kWidth = 1024, kHeight = 768;
+
+struct Card {
+	std::string node;     /* /dev/dri/cardN */
+	std::string debugDir; /* /sys/kernel/debug/dri/N */
+};
+
+Card findCard(const char *driver)
+{
+	for (int i = 0; i < 16; i++) {
+		std::string node = "/dev/dri/card" + std::to_string(i);
+		int fd = open(node.c_str(), O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		drmVersionPtr v = drmGetVersion(fd);
+		bool match = v && std::string(v->name, v->name_len) == driver;
+		drmFreeVersion(v);
+		close(fd);
+		if (match)
+			return { node, "/sys/kernel/debug/dri/" + std::to_string(i) };
+	}
+	return {};
+}
+
+int countLines(const std::string &path, const std::string &prefix)
+{
+	std::ifstream in(path);
+	int n = 0;
+	for (std::string line; std::getline(in, line);)
+		n += line.rfind(prefix, 0) == 0;
+	return n;
+}
+
+/* Framebuffers alive on the device (debugfs "framebuffer" lists one
+ * "framebuffer[id]:" block each) and DRM clients (open fds). */
+struct DeviceCounts {
+	int framebuffers, clients;
+	bool operator==(const DeviceCounts &o) const
+	{
+		return framebuffers == o.framebuffers && clients == o.clients;
+	}
+};
+
+DeviceCounts deviceCounts(const Card &card)
+{
+	return { countLines(card.debugDir + "/framebuffer", "framebuffer["),
+		 countLines(card.debugDir + "/clients", " ") };
+}
+
+void settle(int ms)
+{
+	std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+/* Reads crtc-0's CRCs while it lives; opening the file starts capture.
+ * Open it on a lit, static screen: a modeset while capturing ends the
+ * capture, and under TCG vkms gave one CRC in many seconds, not one per
+ * vblank, so one CRC of a screen that no longer changes is what we use. */
+class CrcCapture
+{
+public:
+	explicit CrcCapture(const Card &card)
+	{
+		std::ofstream(card.debugDir + "/crtc-0/crc/control") << "auto";
+		fd_ = open((card.debugDir + "/crtc-0/crc/data").c_str(), O_RDONLY | O_NONBLOCK);
+		thread_ = std::thread([this] { loop(); });
+	}
+	~CrcCapture() { stop(); }
+	bool opened() const { return fd_ >= 0; }
+
+	/* Waits until n CRCs came (or 30 s passed), then stops. Under TCG
+	 * vkms can take seconds per CRC, not one per vblank. */
+	std::vector<std::uint32_t> collect(std::size_t n)
+	{
+		for (int i = 0; i < 600; i++) {
+			{
+				std::lock_guard<std::mutex> lock(lock_);
+				if (crcs_.size() >= n)
+					break;
+			}
+			settle(50);
+		}
+		return stop();
+	}
+
+	std::vector<std::uint32_t> stop()
+	{
+		if (thread_.joinable()) {
+			done_ = true;
+			thread_.join();
+			if (fd_ >= 0)
+				close(fd_);
+			fd_ = -1;
+		}
+		return crcs_;
+	}
+
+private:
+	void loop()
+	{
+		std::string pending;
+		while (!done_ && fd_ >= 0) {
+			struct pollfd p = { fd_, POLLIN, 0 };
+			if (poll(&p, 1, 50) <= 0)
+				continue;
+			char buf[4096];
+			ssize_t n = read(fd_, buf, sizeof(buf));
+			if (n <= 0)
+				continue;
+			pending.append(buf, n);
+			std::size_t eol;
+			while ((eol = pending.find('\n')) != std::string::npos) {
+				unsigned frame = 0, crc = 0;
+				if (std::sscanf(pending.c_str(), "%x %x", &frame, &crc) == 2) {
+					std::lock_guard<std::mutex> lock(lock_);
+					crcs_.push_back(crc);
+				}
+				pending.erase(0, eol + 1);
+			}
+		}
+	}
+
+	int fd_ = -1;
+	std::atomic<bool> done_{ false };
+	std::thread thread_;
+	std::mutex lock_;
+	std::vector<std::uint32_t> crcs_;
+};
+
+/* The CRC of a static screen: captures until two in a row agree, so that
+ * no composition begun before the screen settled can be the answer. */
+std::vector<std::uint32_t> staticCrc(const Card &card)
+{
+	std::vector<std::uint32_t> previous;
+	for (int i = 0; i < 5; i++) {
+		CrcCapture capture(card);
+		std::vector<std::uint32_t> crcs = capture.collect(1);
+		if (!crcs.empty() && !previous.empty() && crcs.back() == previous.back())
+			return crcs;
+		previous = crcs;
+	}
+	return {};
+}
+
+/* A pipeline played to EOS (or an error) and kept PLAYING until finish(),
+ * so that its last frame is still on screen while CRCs are read. */
+class PipelineRun
+{
+public:
+	explicit PipelineRun(const std::string &description)
+	{
+		GError *error = nullptr;
+		pipeline_ = gst_parse_launch(description.c_str(), &error);
+		if (!pipeline_) {
+			error_ = error ? error->message : "parse failed";
+			g_clear_error(&error);
+			return;
+		}
+		if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+			collectError(0);
+		else
+			collectError(60 * GST_SECOND);
+	}
+	~PipelineRun() { finish(); }
+	void finish()
+	{
+		if (pipeline_) {
+			gst_element_set_state(pipeline_, GST_STATE_NULL);
+			gst_object_unref(pipeline_);
+			pipeline_ = nullptr;
+		}
+	}
+	GstElement *element(const char *name)
+	{
+		return gst_bin_get_by_name(GST_BIN(pipeline_), name);
+	}
+	bool ok() const { return error_.empty(); }
+	const std::string &error() const { return error_; }
+
+private:
+	void collectError(GstClockTime timeout)
+	{
+		GstBus *bus = gst_element_get_bus(pipeline_);
+		GstMessage *msg = gst_bus_timed_pop_filtered(
+			bus, timeout, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+		if (!msg) {
+			error_ = timeout ? "no EOS within 60 s" : "state change failed";
+			msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+		}
+		if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+			GError *err = nullptr;
+			gchar *debug = nullptr;
+			gst_message_parse_error(msg, &err, &debug);
+			error_ = std::string(err->message) + " | " + (debug ? debug : "");
+			g_clear_error(&err);
+			g_free(debug);
+		}
+		if (msg)
+			gst_message_unref(msg);
+		gst_object_unref(bus);
+	}
+
+	GstElement *pipeline_ = nullptr;
+	std::string error_;
+};
+
+/* The frame zcconvert makes of the pattern, as bytes (BGRx, tight rows). */
+std::vector<std::uint8_t> expectedFrame(const std::string &source, int width, int height)
+{
+	std::string description = source + " ! zcconvert ! video/x-raw,format=BGRx,width=" +
+				  std::to_string(width) + ",height=" + std::to_string(height) +
+				  " ! appsink name=out sync=false";
+	GstElement *pipeline = gst_parse_launch(description.c_str(), nullptr);
+	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
+	gst_element_set_state(pipeline, GST_STATE_PLAYING);
+	GstSample *sample = gst_app_sink_pull_sample(GST_APP_SINK(sink));
+	std::vector<std::uint8_t> bytes;
+	if (sample) {
+		GstVideoInfo info;
+		gst_video_info_from_caps(&info, gst_sample_get_caps(sample));
+		GstVideoFrame frame;
+		if (gst_video_frame_map(&frame, &info, gst_sample_get_buffer(sample), GST_MAP_READ)) {
+			for (int y = 0; y < height; y++) {
+				const guint8 *row = static_cast<const guint8 *>(
+							    GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)) +
+						    y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0);
+				bytes.insert(bytes.end(), row, row + width * 4);
+			}
+			gst_video_frame_unmap(&frame);
+		}
+		gst_sample_unref(sample);
+	}
+	gst_element_set_state(pipeline, GST_STATE_NULL);
+	gst_object_unref(sink);
+	gst_object_unref(pipeline);
+	return bytes;
+}
+
+/* Shows a mode-sized XRGB8888 screen of our own with SetCrtc (black, the
+ * frame at x,y) and returns its CRC: the reference. The fd closes after,
+ * so the console takes the screen back. */
+std::uint32_t referenceCrc(const Card &card, const std::vector<std::uint8_t> &frame, int fw,
+			   int fh, int x, int y)
+{
+	int fd = open(card.node.c_str(), O_RDWR | O_CLOEXEC);
+	EXPECT_GE(fd, 0);
+	drmModeResPtr res = drmModeGetResources(fd);
+	drmModeConnectorPtr conn = drmModeGetConnector(fd, res->connectors[0]);
+	drmModeModeInfo mode = {};
+	for (int i = 0; i < conn->count_modes; i++)
+		if (conn->modes[i].hdisplay == kWidth && conn->modes[i].vdisplay == kHeight) {
+			mode = conn->modes[i];
+			break;
+		}
+	EXPECT_EQ(mode.hdisplay, kWidth);
+	struct drm_mode_create_dumb create = {};
+	create.width = kWidth;
+	create.height = kHeight;
+	create.bpp = 32;
+	EXPECT_EQ(drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &create), 0);
+	std::uint32_t handles[4] = { create.handle }, pitches[4] = { create.pitch }, offsets[4] = {};
+	std::uint32_t fb = 0;
+	EXPECT_EQ(drmModeAddFB2(fd, kWidth, kHeight, DRM_FORMAT_XRGB8888, handles, pitches, offsets,
+				&fb, 0), 0);
+	struct drm_mode_map_dumb map = {};
+	map.handle = create.handle;
+	EXPECT_EQ(drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map), 0);
+	auto *pixels = static_cast<std::uint8_t *>(
+		mmap(nullptr, create.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, map.offset));
+	std::memset(pixels, 0, create.size);
+	for (int row = 0; row < fh; row++)
+		std::memcpy(pixels + (y + row) * create.pitch + x * 4, frame.data() + row * fw * 4,
+			    fw * 4);
+	std::uint32_t connector = conn->connector_id;
+	EXPECT_EQ(drmModeSetCrtc(fd, res->crtcs[0], fb, 0, 0, &connector, 1, &mode), 0);
+	settle(500);
+	std::vector<std::uint32_t> crcs = staticCrc(card);
+	munmap(pixels, create.size);
+	drmModeFreeConnector(conn);
+	drmModeFreeResources(res);
+	close(fd); /* the fb and the dumb buffer go with the fd */
+	EXPECT_GE(crcs.size(), 1u);
+	return crcs.empty() ? 0 : crcs.back();
+}
+
+/* The CRC of the screen while a pipeline's last frame is shown. */
+struct Shown {
+	std::string error;
+	std::uint32_t crc = 0;
+	std::size_t samples = 0;
+	std::uint64_t copies = 0;
+};
+
+Shown show(const Card &card, const std::string &description)
+{
+	Shown shown;
+	std::uint64_t before = 0, after = 0;
+	gst_zcbuf_copy_get_totals(&before, nullptr);
+	PipelineRun run(description);
+	settle(500); /* the last flip is done: the screen is static */
+	std::vector<std::uint32_t> crcs = staticCrc(card);
+	run.finish();
+	gst_zcbuf_copy_get_totals(&after, nullptr);
+	shown.error = run.error();
+	shown.crc = crcs.empty() ? 0 : crcs.back();
+	shown.samples = crcs.size();
+	shown.copies = after - before;
+	return shown;
+}
+
+/* The first overlay plane (vkms has one with enable_overlay=1). */
+std::uint32_t overlayPlane(const Card &card)
+{
+	int fd = open(card.node.c_str(), O_RDWR | O_CLOEXEC);
+	drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
+	drmModePlaneResPtr planes = drmModeGetPlaneResources(fd);
+	std::uint32_t overlay = 0;
+	for (std::uint32_t i = 0; i < planes->count_planes && !overlay; i++) {
+		drmModeObjectPropertiesPtr props =
+			drmModeObjectGetProperties(fd, planes->planes[i], DRM_MODE_OBJECT_PLANE);
+		for (std::uint32_t p = 0; p < props->count_props; p++) {
+			drmModePropertyPtr prop = drmModeGetProperty(fd, props->props[p]);
+			if (std::string(prop->name) == "type" && props->prop_values[p] == 0)
+				overlay = planes->planes[i];
+			drmModeFreeProperty(prop);
+		}
+		drmModeFreeObjectProperties(props);
+	}
+	drmModeFreePlaneResources(planes);
+	close(fd);
+	return overlay;
+}
+
+const char *kPattern = "videotestsrc pattern=smpte num-buffers=5 ! "
+		       "video/x-raw,format=I420,width=1024,height=768,framerate=30/1";
+
+class ZcKmsSink : public ::testing::Test
+{
+protected:
+	void SetUp() override
+	{
+		card_ = findCard("vkms");
+		ASSERT_FALSE(card_.node.empty()) << "no vkms card: boot with --modprobe vkms";
+		vgem_ = findCard("vgem");
+	}
+
+	std::string sink(const std::string &extra = "") const
+	{
+		return " ! zckmssink name=sink device=" + card_.node + " mode=1024x768 " + extra;
+	}
+
+	Card card_, vgem_;
+};
+
+TEST_F(ZcKmsSink, ShowsThePatternExactlyAsAReferenceAndKmssink)
+{
+	std::vector<std::uint8_t> frame = expectedFrame(kPattern, kWidth, kHeight);
+	ASSERT_EQ(frame.size(), std::size_t(kWidth * kHeight * 4));
+	std::uint32_t reference = referenceCrc(card_, frame, kWidth, kHeight, 0, 0);
+
+	Shown ours = show(card_, std::string(kPattern) + " ! zcconvert ! video/x-raw,format=BGRx" +
+					 sink());
+	ASSERT_EQ(ours.error, "");
+	EXPECT_GE(ours.samples, 1u);
+	EXPECT_EQ(ours.crc, reference) << "zckmssink shows other pixels than the reference";
+	EXPECT_EQ(ours.copies, 0u);
+
+	Shown upstream = show(card_, std::string(kPattern) +
+					     " ! zcconvert ! video/x-raw,format=BGRx ! kmssink "
+					     "driver-name=vkms");
+	ASSERT_EQ(upstream.error, "");
+	EXPECT_EQ(upstream.crc, reference) << "kmssink shows other pixels than the reference";
+	EXPECT_GE(upstream.samples, 1u);
+
+	Shown legacy = show(card_, std::string(kPattern) + " ! zcconvert ! video/x-raw,format=BGRx" +
+					   sink("atomic=false"));
+	ASSERT_EQ(legacy.error, "");
+	EXPECT_EQ(legacy.crc, reference) << "the legacy path shows other pixels";
+}
+
+TEST_F(ZcKmsSink, FindsTheCardItself)
+{
+	/* vgem (no KMS) and vkms are loaded: the sink must pick vkms. */
+	PipelineRun run(std::string(kPattern) + " ! zcconvert ! zckmssink name=sink mode=1024x768");
+	ASSERT_EQ(run.error(), "");
+	GstElement *sink = run.element("sink");
+	gchar *device = nullptr;
+	g_object_get(sink, "device", &device, nullptr);
+	EXPECT_STREQ(device, "");
+	g_free(device);
+	gst_object_unref(sink);
+}
+
+TEST_F(ZcKmsSink, OverlayPlaneAtARenderRectangle)
+{
+	const char *small = "videotestsrc pattern=smpte num-buffers=3 ! "
+			    "video/x-raw,format=I420,width=320,height=240,framerate=30/1";
+	std::vector<std::uint8_t> frame = expectedFrame(small, 320, 240);
+	ASSERT_EQ(frame.size(), std::size_t(320 * 240 * 4));
+	std::uint32_t reference = referenceCrc(card_, frame, 320, 240, 100, 50);
+
+	std::uint32_t overlay = overlayPlane(card_);
+	ASSERT_NE(overlay, 0u) << "no overlay plane: load vkms with enable_overlay=1";
+
+	Shown shown = show(card_, std::string(small) + " ! zcconvert ! video/x-raw,format=BGRx" +
+					  sink("plane-id=" + std::to_string(overlay) +
+					       " render-rectangle=<100,50,320,240>"));
+	ASSERT_EQ(shown.error, "");
+	EXPECT_EQ(shown.crc, reference);
+}
+
+TEST_F(ZcKmsSink, StatesItsNeedsInTheAllocationQuery)
+{
+	GstElement *sink = gst_element_factory_make("zckmssink", "display");
+	g_object_set(sink, "device", card_.node.c_str(), nullptr);
+	GstPad *pad = gst_element_get_static_pad(sink, "sink");
+	GstCaps *caps = gst_caps_from_string("video/x-raw,format=BGRx,width=1024,height=768");
+	GstQuery *query = gst_query_new_allocation(caps, TRUE);
+	/* In NULL the card is not open: nothing to say about it. */
+	ASSERT_TRUE(gst_pad_query(pad, query));
+	EXPECT_EQ(gst_zcbuf_query_get_n_consumer_needs(query), 0u);
+	gst_query_unref(query);
+
+	ASSERT_EQ(gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+	query = gst_query_new_allocation(caps, TRUE);
+	ASSERT_TRUE(gst_pad_query(pad, query));
+	ASSERT_EQ(gst_zcbuf_query_get_n_consumer_needs(query), 1u);
+	const GstStructure *needs = gst_zcbuf_query_get_consumer_needs(query, 0);
+	EXPECT_STREQ(gst_structure_get_string(needs, "device"), card_.node.c_str());
+	EXPECT_STREQ(gst_structure_get_string(needs, "consumer"), "display");
+	gboolean dmabuf = FALSE, own = TRUE;
+	EXPECT_TRUE(gst_structure_get_boolean(needs, "dmabuf", &dmabuf));
+	EXPECT_TRUE(dmabuf);
+	EXPECT_TRUE(gst_structure_get_boolean(needs, "own-device-memory", &own));
+	EXPECT_FALSE(own) << "vkms imports foreign dma-bufs";
+	gst_query_unref(query);
+	gst_caps_unref(caps);
+	gst_element_set_state(sink, GST_STATE_NULL);
+	gst_object_unref(pad);
+	gst_object_unref(sink);
+}
+
+TEST_F(ZcKmsSink, RestoresTheCrtcOnStop)
+{
+	int fd = open(card_.node.c_str(), O_RDWR | O_CLOEXEC);
+	drmDropMaster(fd); /* only to read the CRTC: the sink must be master */
+	drmModeResPtr res = drmModeGetResources(fd);
+	drmModeCrtcPtr before = drmModeGetCrtc(fd, res->crtcs[0]);
+	{
+		PipelineRun run(std::string(kPattern) + " ! zcconvert" + sink());
+		EXPECT_EQ(run.error(), "");
+	}
+	drmModeCrtcPtr after = drmModeGetCrtc(fd, res->crtcs[0]);
+	EXPECT_EQ(after->buffer_id, before->buffer_id);
+	EXPECT_EQ(after->mode_valid, before->mode_valid);
+	EXPECT_EQ(after->mode.hdisplay, before->mode.hdisplay);
+	drmModeFreeCrtc(before);
+	drmModeFreeCrtc(after);
+	drmModeFreeResources(res);
+	close(fd);
+}
+
+TEST_F(ZcKmsSink, AnotherMasterIsAClearError)
+{
+	int fd = open(card_.node.c_str(), O_RDWR | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	if (!drmIsMaster(fd)) {
+		close(fd);
+		FAIL() << "the test's fd should be the device's master";
+	}
+	PipelineRun run(std::string(kPattern) + " ! zcconvert" + sink());
+	EXPECT_NE(run.error().find("is its DRM master"), std::string::npos)
+		<< run.error();
+	close(fd);
+}
+
+TEST_F(ZcKmsSink, NothingLeftAfterStartStopCycles)
+{
+	/* 20 cycles: each is a boot-to-EOS of a pipeline under TCG. */
+	{
+		PipelineRun warm(std::string(kPattern) + " ! zcconvert" + sink());
+		ASSERT_EQ(warm.error(), "");
+	}
+	DeviceCounts counts = deviceCounts(card_);
+	int fds = zcbuf::test::openFdCount();
+	for (int i = 0; i < 20; i++) {
+		PipelineRun run("videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=1024,height=768 "
+			"! zcconvert" + sink());
+		ASSERT_EQ(run.error(), "") << "cycle " << i;
+	}
+	EXPECT_EQ(zcbuf::test::openFdCount(), fds);
+	DeviceCounts now = deviceCounts(card_);
+	EXPECT_EQ(now.framebuffers, counts.framebuffers);
+	EXPECT_EQ(now.clients, counts.clients);
+}
+
+TEST_F(ZcKmsSink, ResolutionChangeMidStream)
+{
+	/* An overlay plane takes any size that fits: 320x240 frames, then
+	 * 160x120 ones, in one stream through zcconvert. */
+	std::uint32_t overlay = overlayPlane(card_);
+	ASSERT_NE(overlay, 0u);
+	GstElement *pipeline = gst_parse_launch(
+		("appsrc name=src format=time ! zcconvert ! video/x-raw,format=BGRx ! zckmssink "
+		 "name=sink device=" + card_.node + " mode=1024x768 plane-id=" +
+		 std::to_string(overlay)).c_str(), nullptr);
+	ASSERT_NE(pipeline, nullptr);
+	GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+	gst_element_set_state(pipeline, GST_STATE_PLAYING);
+	int pts = 0;
+	for (int size : { 320, 160 }) {
+		GstVideoInfo info;
+		gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, size, size * 3 / 4);
+		GstCaps *caps = gst_video_info_to_caps(&info);
+		gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, 30, 1, nullptr);
+		gst_app_src_set_caps(GST_APP_SRC(src), caps);
+		gst_caps_unref(caps);
+		for (int i = 0; i < 3; i++) {
+			GstBuffer *buffer = gst_buffer_new_allocate(nullptr, info.size, nullptr);
+			gst_buffer_memset(buffer, 0, 0x40 + size / 4, info.size);
+			GST_BUFFER_PTS(buffer) = gst_util_uint64_scale(pts++, GST_SECOND, 30);
+			GST_BUFFER_DURATION(buffer) = GST_SECOND / 30;
+			ASSERT_EQ(gst_app_src_push_buffer(GST_APP_SRC(src), buffer), GST_FLOW_OK);
+		}
+	}
+	gst_app_src_end_of_stream(GST_APP_SRC(src));
+	GstBus *bus = gst_element_get_bus(pipeline);
+	GstMessage *msg = gst_bus_timed_pop_filtered(
+		bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+	ASSERT_NE(msg, nullptr);
+	EXPECT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
+	gst_message_unref(msg);
+	gst_object_unref(bus);
+	GstSample *last = nullptr;
+	g_object_get(sink, "last-sample", &last, nullptr);
+	ASSERT_NE(last, nullptr);
+	GstVideoInfo shown;
+	gst_video_info_from_caps(&shown, gst_sample_get_caps(last));
+	EXPECT_EQ(shown.width, 160);
+	gst_sample_unref(last);
+	gst_element_set_state(pipeline, GST_STATE_NULL);
+	gst_object_unref(src);
+	gst_object_unref(sink);
+	gst_object_unref(pipeline);
+}
+
+/* Every zcbuf backend into zckmssink, as the matrix in
+ * docs/elements/zckmssink.md says. */
+struct BackendCase {
+	const char *backend; /* zcconvert's backend; "vgem"/"vkms": drm on that card */
+	const char *outcome; /* "zero-copy", or a substring of the error */
+};
+
+class ZcKmsSinkBackends : public ZcKmsSink, public ::testing::WithParamInterface<BackendCase>
+{
+};
+
+TEST_P(ZcKmsSinkBackends, ShowsOrFailsAsDocumented)
+{
+	std::string backend = GetParam().backend;
+	if (backend == "vgem")
+		backend = "drm:" + vgem_.node;
+	else if (backend == "vkms")
+		backend = "drm:" + card_.node;
+	std::string pipeline = std::string(kPattern) + " ! zcconvert backend=" + backend +
+			       " ! video/x-raw,format=BGRx";
+	/* sync=false: every frame is shown, none dropped as late under TCG.
+	 * No CRC here (the pixels are ShowsThePattern's business): the
+	 * outcome and the copies. */
+	auto play = [&](const std::string &extra, std::uint64_t &copies) {
+		std::uint64_t before = 0, after = 0;
+		gst_zcbuf_copy_get_totals(&before, nullptr);
+		PipelineRun run(pipeline + sink(extra));
+		run.finish();
+		gst_zcbuf_copy_get_totals(&after, nullptr);
+		copies = after - before;
+		return run.error();
+	};
+	std::uint64_t copies = 0;
+	std::string error = play("sync=false", copies);
+	std::string outcome = GetParam().outcome;
+	if (outcome == "zero-copy") {
+		EXPECT_EQ(error, "");
+		EXPECT_EQ(copies, 0u);
+	} else {
+		EXPECT_NE(error.find(outcome), std::string::npos) << error;
+		/* and with allow-copy=true: one recorded copy per frame */
+		EXPECT_EQ(play("sync=false allow-copy=true", copies), "");
+		EXPECT_EQ(copies, 5u);
+	}
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, ZcKmsSinkBackends,
+			 ::testing::Values(BackendCase{ "module", "zero-copy" },
+					   BackendCase{ "dma-heap", "zero-copy" },
+					   BackendCase{ "udmabuf", "vkms cannot scan it out" },
+					   BackendCase{ "vgem", "zero-copy" },
+					   BackendCase{ "vkms", "zero-copy" },
+					   BackendCase{ "memfd", "not a dma-buf" }),
+			 [](const auto &info) {
+				 std::string name = info.param.backend;
+				 for (char &c : name)
+					 if (c == '-')
+						 c = '_';
+				 return name;
+			 });
+
+TEST(ZcKmsSinkTracer, ZeroCopiesFromDecoderToScreen)
+{
+	Card card = findCard("vkms");
+	ASSERT_FALSE(card.node.empty());
+	zcbuf::test::TracerReport report = zcbuf::test::runWithTracer(
+		"videotestsrc num-buffers=5 ! video/x-raw,format=I420,width=1024,height=768 ! jpegenc "
+		"! zcjpegdec ! zcconvert ! video/x-raw,format=BGRx ! zckmssink device=" + card.node +
+		" mode=1024x768", "null");
+	EXPECT_EQ(report.exitStatus, 0) << report.stderrText;
+	int links = 0;
+	for (const auto &[link, row] : report.rows) {
+		/* The links out of the decoder and the converter (into the
+		 * decoder go JPEG bytes in system memory). */
+		if (link.rfind("zcjpegdec", 0) != 0 && link.rfind("zcconvert", 0) != 0)
+			continue;
+		links++;
+		EXPECT_EQ(row.copies, 0) << link;
+		EXPECT_GT(row.dmabuf, 99.0) << link;
+	}
+	EXPECT_GE(links, 2) << report.stderrText;
+	EXPECT_NE(report.copiesLine.find("copies: 0"), std::string::npos) << report.copiesLine;
+}
+
+} /* namespace */
