@@ -458,6 +458,8 @@ TEST_F(Zcupload, HostileVideoMetaIsRefusedBeforeReading)
 			EXPECT_EQ(upload.copies.copies, 0) << what;
 		}
 	}
+}
+
 /* Upstream memfd memory that its owner could shrink under our mapping
  * (SIGBUS) is refused, naming the missing seal, and nothing is copied. */
 TEST_F(Zcupload, UnsealedMemfdIsAnErrorNamingTheSeal)
