@@ -10,6 +10,7 @@
  * as downstream's padding and stride alignment ask.
  */
 #include "gstzcconvert.h"
+#include "gstzcguard.h"
 
 #include <gst/video/video.h>
 #include <gst/zcbuf/gstzcbuf.h>
@@ -532,34 +533,8 @@ gboolean stop(GstBaseTransform *trans)
  * The engine reports what it can foresee with return values; this is the
  * net under what it cannot.
  */
-template <typename R> R failureOf()
-{
-	if constexpr (std::is_same_v<R, GstFlowReturn>)
-		return GST_FLOW_ERROR;
-	else if constexpr (std::is_same_v<R, GstCaps *>)
-		return gst_caps_new_empty();
-	else if constexpr (!std::is_void_v<R>)
-		return R{};
-}
-
-template <auto Vfunc> struct Guard;
-template <typename R, typename Object, typename... Args, R (*Vfunc)(Object *, Args...)>
-struct Guard<Vfunc> {
-	static R call(Object *object, Args... args)
-	{
-		const char *what = "unknown exception";
-		try {
-			return Vfunc(object, args...);
-		} catch (const std::exception &e) {
-			what = e.what();
-		} catch (...) {
-		}
-		GST_ELEMENT_ERROR(object, RESOURCE, FAILED, ("zcconvert failed: %s", what),
-				  ("a C++ exception (%s) was caught at the element's boundary", what));
-		return failureOf<R>();
-	}
-};
-template <auto Vfunc> constexpr auto guarded = &Guard<Vfunc>::call;
+template <auto Vfunc>
+constexpr auto guarded = zcbuf::plugin::guardedVfunc<Vfunc, &gst_zc_convert_debug>;
 
 } /* namespace */
 

@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <type_traits>
 #include <utility>
 
 #include <gst/gst.h>
@@ -45,5 +46,37 @@ void guardedVoid(gpointer element, GstDebugCategory *category, const char *where
 		postCurrentException(GST_ELEMENT(element), category, where);
 	}
 }
+
+/* What a guarded vfunc returns when its body threw. */
+template <typename R> R vfuncFailure()
+{
+	if constexpr (std::is_same_v<R, GstFlowReturn>)
+		return GST_FLOW_ERROR;
+	else if constexpr (std::is_same_v<R, GstStateChangeReturn>)
+		return GST_STATE_CHANGE_FAILURE;
+	else if constexpr (std::is_same_v<R, GstCaps *>)
+		return gst_caps_new_empty();
+	else if constexpr (!std::is_void_v<R>)
+		return R{};
+}
+
+/* guardedVfunc<function, &category> is @function behind guarded(), with the
+ * same signature, for assigning straight to a class's vfunc pointer. */
+template <auto Vfunc, GstDebugCategory **Category> struct VfuncGuard;
+template <typename R, typename Object, typename... Args, R (*Vfunc)(Object *, Args...),
+	  GstDebugCategory **Category>
+struct VfuncGuard<Vfunc, Category> {
+	static R call(Object *object, Args... args) noexcept
+	{
+		try {
+			return Vfunc(object, args...);
+		} catch (...) {
+			postCurrentException(GST_ELEMENT(object), *Category, "a vfunc");
+			return vfuncFailure<R>();
+		}
+	}
+};
+template <auto Vfunc, GstDebugCategory **Category>
+constexpr auto guardedVfunc = &VfuncGuard<Vfunc, Category>::call;
 
 } /* namespace zcbuf::plugin */
