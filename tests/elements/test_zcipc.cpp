@@ -308,9 +308,12 @@ TEST(Zcipc, ConsumersKilledMidStreamLeaveNothingBehind)
 	counter.attach(sink);
 	ASSERT_TRUE(producer.play());
 	ASSERT_TRUE(waitFor([&] { return counter.frames > 2; }));
-	Fds baseline = fdsOf(getpid());
+	/* The baseline is taken after the first consumer has gone: what the
+	 * producer opens once for its first consumer and keeps (in the guest,
+	 * a device backend's node) is not a leak of the kills. */
+	Fds baseline;
 
-	for (int i = 0; i < (slow() ? 5 : 20); i++) {
+	for (int i = 0; i < (slow() ? 5 : 20) + 1; i++) {
 		Launch consumer("zcipcsrc socket-path=" + path + " ! fakesink");
 		ASSERT_TRUE(waitFor([&] { return consumers(sink) == 1; })) << "iteration " << i;
 		int before = counter.frames;
@@ -318,6 +321,8 @@ TEST(Zcipc, ConsumersKilledMidStreamLeaveNothingBehind)
 		ASSERT_TRUE(waitFor([&] { return counter.frames > before + 2; }));
 		consumer.kill(SIGKILL);
 		ASSERT_TRUE(waitFor([&] { return consumers(sink) == 0; })) << "iteration " << i;
+		if (i == 0)
+			baseline = fdsOf(getpid());
 	}
 	int before = counter.frames;
 	EXPECT_TRUE(waitFor([&] { return counter.frames > before + 10; }, 5s))

@@ -230,7 +230,27 @@ TEST_F(AllocatorErrors, MissingBackendIsAnErrorNotAFallback)
 /* The registered default opens its backend only at its first allocation
  * (test_no_side_effects checks that nothing is opened before), and its
  * memory is the default backend's. */
-TEST_F(AllocatorErrors, DefaultIsRegisteredAsZcbuf)
+/* The registered "zcbuf" allocator opens the default backend at its first
+ * allocation and keeps it for the process's life (a device backend keeps its
+ * node open): one allocation before the baseline makes that backend part of
+ * it, so the check below still catches a leak of anything else. */
+class DefaultAllocator : public AllocatorErrors
+{
+protected:
+	void SetUp() override
+	{
+		GstAllocator *allocator = gst_allocator_find(GST_ALLOCATOR_ZCBUF);
+		if (allocator) {
+			GstMemory *memory = gst_allocator_alloc(allocator, 4096, nullptr);
+			if (memory)
+				gst_memory_unref(memory);
+			gst_object_unref(allocator);
+		}
+		AllocatorErrors::SetUp();
+	}
+};
+
+TEST_F(DefaultAllocator, IsRegisteredAsZcbuf)
 {
 	GstAllocator *allocator = gst_allocator_find(GST_ALLOCATOR_ZCBUF);
 	ASSERT_NE(allocator, nullptr);
