@@ -85,6 +85,7 @@ std::uint32_t Producer::newEpoch(const std::string &caps)
 {
 	std::vector<GstBuffer *> unref;
 	std::uint32_t epoch;
+	bool lost = false;
 	{
 		std::lock_guard lock(mutex_);
 		std::uint32_t old = epoch_;
@@ -108,12 +109,14 @@ std::uint32_t Producer::newEpoch(const std::string &caps)
 				GST_WARNING_OBJECT(owner_, "consumer pid %d cannot take the new epoch: "
 							   "disconnected", consumer->peer.pid);
 				consumer->dead = true;
+				lost = true;
 			}
 		}
-		reapLocked(unref);
 	}
 	for (GstBuffer *buffer : unref)
 		gst_buffer_unref(buffer);
+	if (lost)
+		wake();
 	return epoch;
 }
 
@@ -158,27 +161,40 @@ void Producer::deliver(Consumer &consumer, const Outgoing &frame)
 void Producer::send(Outgoing frame)
 {
 	std::vector<GstBuffer *> unref;
+	bool lost = false;
 	{
 		std::lock_guard lock(mutex_);
-		for (auto &consumer : consumers_)
+		for (auto &consumer : consumers_) {
+			bool wasDead = consumer->dead;
 			deliver(*consumer, frame);
+			lost = lost || (consumer->dead && !wasDead);
+		}
 		if (last_.buffer)
 			unref.push_back(last_.buffer);
 		frame.buffer = gst_buffer_ref(frame.buffer);
 		last_ = std::move(frame);
-		reapLocked(unref);
 	}
 	for (GstBuffer *buffer : unref)
 		gst_buffer_unref(buffer);
+	/* The serve thread reaps, and returns the consumer's holds to the
+	 * pool, as soon as it wakes. */
+	if (lost)
+		wake();
 }
 
 void Producer::eos()
 {
 	std::lock_guard lock(mutex_);
 	ended_ = true;
-	for (auto &consumer : consumers_)
-		if (!consumer->dead && !consumer->channel.send(ipc::Eos{}).ok())
+	bool lost = false;
+	for (auto &consumer : consumers_) {
+		if (!consumer->dead && !consumer->channel.send(ipc::Eos{}).ok()) {
 			consumer->dead = true;
+			lost = true;
+		}
+	}
+	if (lost)
+		wake();
 }
 
 bool Producer::greet(Consumer &consumer)
@@ -268,6 +284,10 @@ void Producer::readFrom(Consumer &consumer, std::vector<GstBuffer *> &unref)
 	}
 }
 
+/* Only the serve thread reaps while it runs (stop() reaps after joining
+ * it): serve() polls on a snapshot of raw Consumer pointers taken under
+ * the lock, so a consumer freed by another thread in between would be
+ * read after free. Other threads mark a consumer dead and wake() serve. */
 void Producer::reapLocked(std::vector<GstBuffer *> &unref)
 {
 	for (auto it = consumers_.begin(); it != consumers_.end();) {
