@@ -626,8 +626,15 @@ TEST_P(ZcKmsSinkBackends, ShowsOrFailsAsDocumented)
 		return run.error();
 	};
 	std::uint64_t copies = 0;
-	std::string error = play("sync=false", copies);
 	std::string outcome = GetParam().outcome;
+	/* async=false where the first frame is refused: GstBaseSink 1.22
+	 * keeps the negotiated caps when a failed preroll leaves it in
+	 * READY and it goes on to NULL (only PAUSED->READY drops them), a
+	 * leak the leaks tracer would pin on this test. Without async the
+	 * sink reaches PAUSED before the frame, so the refusal is the same
+	 * and the way down drops the caps. */
+	std::string error = play(outcome == "zero-copy" ? "sync=false" : "sync=false async=false",
+				 copies);
 	if (outcome == "zero-copy") {
 		EXPECT_EQ(error, "");
 		EXPECT_EQ(copies, 0u);
