@@ -3,6 +3,7 @@
 #pragma once
 
 #include <zcbuf/backend.h>
+#include <zcbuf/backend_choice.h>
 #include <zcbuf/buffer.h>
 #include <zcbuf/constraints.h>
 #include <zcbuf/cpu_access.h>
