@@ -2,12 +2,14 @@
 #include <gst/zcbuf/gstzcbufoutput.h>
 
 #include <string>
+#include <vector>
 
 #include <gst/allocators/allocators.h>
 #include <gst/video/video.h>
 #include <gst/zcbuf/gstzcbuf.h>
 
 #include <zcbuf/backend.h>
+#include <zcbuf/backend_choice.h>
 
 GST_DEBUG_CATEGORY_STATIC(gst_zcbuf_output_debug);
 #define GST_CAT_DEFAULT gst_zcbuf_output_debug
@@ -72,7 +74,117 @@ void addNeeds(GstElement *element, GstStructure *config, GstQuery *query, bool z
 							     nullptr);
 }
 
+constexpr const char *kChosenKey = "zcbuf-chosen-backend";
+GMutex chosenLock;
+
+/* An element error posted once per element and message: every
+ * renegotiation decides again. */
+void errorOnce(GstElement *element, const std::string &message)
+{
+	std::string key = "zcbuf-error:" + message;
+	if (g_object_get_data(G_OBJECT(element), key.c_str()))
+		return;
+	g_object_set_data(G_OBJECT(element), key.c_str(), GINT_TO_POINTER(1));
+	GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS, ("%s", message.c_str()), (nullptr));
+}
+
+void recordChoice(GstElement *element, const std::string &choice)
+{
+	GST_CAT_INFO_OBJECT(GST_CAT_DEFAULT, element, "memory: %s", choice.c_str());
+	/* Not the object lock: elements read this from get_property, which
+	 * holds it. */
+	g_mutex_lock(&chosenLock);
+	g_object_set_data_full(G_OBJECT(element), kChosenKey, g_strdup(choice.c_str()), g_free);
+	g_mutex_unlock(&chosenLock);
+}
+
+/* Every need that reached the query, as the decision reads them. */
+std::vector<zcbuf::ConsumerNeed> needsFromQuery(GstQuery *query)
+{
+	std::vector<zcbuf::ConsumerNeed> needs;
+	guint n = gst_zcbuf_query_get_n_consumer_needs(query);
+	for (guint i = 0; i < n; i++) {
+		const GstStructure *s = gst_zcbuf_query_get_consumer_needs(query, i);
+		zcbuf::ConsumerNeed need;
+		gboolean flag = FALSE;
+		guint value = 0;
+		if (const gchar *consumer = gst_structure_get_string(s, "consumer"))
+			need.consumer = consumer;
+		if (const gchar *device = gst_structure_get_string(s, "device"))
+			need.device = device;
+		if (gst_structure_get_boolean(s, "own-device-memory", &flag))
+			need.ownDeviceMemory = flag;
+		if (gst_structure_get_boolean(s, "dmabuf", &flag))
+			need.dmabuf = flag;
+		if (gst_structure_get_boolean(s, "contiguous", &flag))
+			need.contiguous = flag;
+		if (gst_structure_get_boolean(s, "optional", &flag))
+			need.optional = flag;
+		if (gst_structure_get_uint(s, "align", &value))
+			need.alignment = value;
+		if (gst_structure_get_uint(s, "stride-align", &value))
+			need.strideAlignment = value;
+		needs.push_back(std::move(need));
+	}
+	return needs;
+}
+
+/* The element's own needs beside downstream's: its constraints property
+ * and memory:DMABuf output caps. */
+zcbuf::Result<std::vector<zcbuf::ConsumerNeed>> collectNeeds(GstElement *element, GstQuery *query,
+							     const GstZcbufOutputParams *params)
+{
+	std::vector<zcbuf::ConsumerNeed> needs = needsFromQuery(query);
+	std::string name = GST_ELEMENT_NAME(element);
+	if (params->constraints && *params->constraints) {
+		zcbuf::Result<zcbuf::ConsumerNeed> own =
+			zcbuf::parseConstraints(params->constraints, name + "'s constraints");
+		if (!own)
+			return own.error();
+		needs.push_back(std::move(own).value());
+	}
+	if (params->dmabuf) {
+		zcbuf::ConsumerNeed caps;
+		caps.consumer = name + "'s memory:DMABuf output caps";
+		caps.dmabuf = true;
+		needs.push_back(std::move(caps));
+	}
+	return needs;
+}
+
 } /* namespace */
+
+gchar *gst_zcbuf_element_get_chosen_backend(GstElement *element)
+{
+	g_return_val_if_fail(GST_IS_ELEMENT(element), nullptr);
+	g_mutex_lock(&chosenLock);
+	gchar *choice =
+		g_strdup(static_cast<const gchar *>(g_object_get_data(G_OBJECT(element), kChosenKey)));
+	g_mutex_unlock(&chosenLock);
+	return choice;
+}
+
+GParamSpec *gst_zcbuf_param_spec_constraints(void)
+{
+	return g_param_spec_string(
+		"constraints", "Constraints",
+		"Needs of a consumer that cannot state them in the ALLOCATION query, "
+		"collated with those that do when the element allocates: comma-separated "
+		"contiguous, dmabuf, align=N, stride-align=N, device=PATH",
+		"",
+		static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+					 GST_PARAM_MUTABLE_READY));
+}
+
+GParamSpec *gst_zcbuf_param_spec_chosen_backend(void)
+{
+	return g_param_spec_string(
+		"chosen-backend", "Chosen backend",
+		"The memory the element writes into and why, \"SPEC: REASON\", once it has "
+		"decided (downstream's pool, or its own pool's backend chosen from the "
+		"consumers' needs)",
+		nullptr, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
 
 gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend)
 {
@@ -181,29 +293,60 @@ gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 					    pool, dmabuf ? "dma-buf" : "fd");
 			gst_clear_object(&pool);
 		} else {
-			GST_CAT_INFO_OBJECT(GST_CAT_DEFAULT, element,
-					    "writing into downstream's pool %" GST_PTR_FORMAT, pool);
+			std::string what = "downstream's pool " + std::string(GST_OBJECT_NAME(pool));
+			if (zcbufPool) {
+				GstAllocator *allocator = gst_zcbuf_buffer_pool_get_allocator(
+					GST_ZCBUF_BUFFER_POOL(pool));
+				gchar *spec = allocator ? gst_zcbuf_allocator_get_backend(allocator)
+							: nullptr;
+				what = std::string(spec ? spec : "zcbuf") + ": " + what;
+				g_free(spec);
+				gst_clear_object(&allocator);
+			} else {
+				what = "fd memory: " + what;
+			}
+			recordChoice(element, what);
 		}
 	}
 
 	if (!pool) {
-		pool = gst_zcbuf_buffer_pool_new(backend.empty() ? nullptr : backend.c_str());
+		const char *env = g_getenv("ZCBUF_BACKEND");
+		std::string forced = backend, origin = "the backend property";
+		if (forced.empty() && env && *env) {
+			forced = env;
+			origin = "the ZCBUF_BACKEND environment variable";
+		}
+		zcbuf::Result<std::vector<zcbuf::ConsumerNeed>> needs =
+			collectNeeds(element, query, params);
+		zcbuf::Result<zcbuf::BackendChoice> choice =
+			needs ? zcbuf::chooseBackend(needs.value(), forced, origin)
+			      : zcbuf::Result<zcbuf::BackendChoice>(needs.error());
+		if (!choice) {
+			errorOnce(element, choice.error().message());
+			return FALSE;
+		}
+		recordChoice(element, choice->spec + ": " + choice->reason);
+
+		pool = gst_zcbuf_buffer_pool_new(choice->spec.c_str());
 		GstStructure *config = gst_buffer_pool_get_config(pool);
 		min = MAX(min, 2u);
 		gst_buffer_pool_config_set_params(config, caps, size, min, max);
 		gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query);
 		addNeeds(element, config, query, true, params);
+		/* Contiguity and alignment are met by every buffer the pool
+		 * allocates (with the module, at first map). */
+		for (const zcbuf::ConsumerNeed &need : needs.value())
+			if (need.contiguous || need.alignment || need.strideAlignment)
+				gst_zcbuf_buffer_pool_config_add_constraints(
+					config, need.consumer.c_str(),
+					static_cast<guint>(need.alignment),
+					static_cast<guint>(need.strideAlignment), need.contiguous,
+					nullptr);
 		if (!gst_buffer_pool_set_config(pool, config)) {
-			if (!gst_zcbuf_element_open_backend(element, backend.c_str())) {
-				gst_object_unref(pool);
-				return FALSE;
-			}
-			GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
-					  ("Cannot allocate from zcbuf backend '%s'",
-					   backend.empty() ? "default" : backend.c_str()),
-					  ("the zcbuf pool refused %" GST_PTR_FORMAT
-					   " (see the zcbufpool debug category)",
-					   caps));
+			errorOnce(element, "Cannot allocate from zcbuf backend '" + choice->spec +
+						   "' (" + choice->reason +
+						   "): the pool refused the configuration, see the "
+						   "zcbufpool debug category");
 			gst_object_unref(pool);
 			return FALSE;
 		}

@@ -39,11 +39,14 @@ enum {
 	PROP_BACKEND,
 	PROP_N_THREADS,
 	PROP_METHOD,
+	PROP_CONSTRAINTS,
+	PROP_CHOSEN_BACKEND,
 };
 
 struct State {
 	/* Properties, under the object lock. */
 	std::string backend;
+	std::string constraints;
 	guint threads = kDefaultThreads;
 
 	/* Streaming thread only. */
@@ -267,7 +270,11 @@ gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 {
 	GstZcConvert *self = GST_ZC_CONVERT(trans);
 	std::string backend = backendOf(self);
-	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0 };
+	GST_OBJECT_LOCK(self);
+	std::string constraints = self->state->constraints;
+	GST_OBJECT_UNLOCK(self);
+	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0,
+					constraints.c_str() };
 	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
 }
 
@@ -488,6 +495,11 @@ void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *psp
 	case PROP_METHOD:
 		self->method = static_cast<GstZcConvertMethod>(g_value_get_enum(value));
 		break;
+	case PROP_CONSTRAINTS: {
+		const gchar *text = g_value_get_string(value);
+		self->state->constraints = text ? text : "";
+		break;
+	}
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 	}
@@ -497,8 +509,15 @@ void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *psp
 void getProperty(GObject *object, guint id, GValue *value, GParamSpec *pspec)
 {
 	GstZcConvert *self = GST_ZC_CONVERT(object);
+	if (id == PROP_CHOSEN_BACKEND) {
+		g_value_take_string(value, gst_zcbuf_element_get_chosen_backend(GST_ELEMENT(self)));
+		return;
+	}
 	GST_OBJECT_LOCK(self);
 	switch (id) {
+	case PROP_CONSTRAINTS:
+		g_value_set_string(value, self->state->constraints.c_str());
+		break;
 	case PROP_BACKEND:
 		g_value_set_string(value, self->state->backend.c_str());
 		break;
@@ -578,6 +597,10 @@ static void gst_zc_convert_class_init(GstZcConvertClass *klass)
 			"",
 			static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
 						 GST_PARAM_MUTABLE_READY)));
+	g_object_class_install_property(objectClass, PROP_CONSTRAINTS,
+					gst_zcbuf_param_spec_constraints());
+	g_object_class_install_property(objectClass, PROP_CHOSEN_BACKEND,
+					gst_zcbuf_param_spec_chosen_backend());
 	g_object_class_install_property(
 		objectClass, PROP_N_THREADS,
 		g_param_spec_uint("n-threads", "Threads",

@@ -62,6 +62,8 @@ enum {
 	PROP_BACKEND,
 	PROP_MAX_ERRORS,
 	PROP_MAX_PIXELS,
+	PROP_CONSTRAINTS,
+	PROP_CHOSEN_BACKEND,
 };
 
 struct Settings {
@@ -69,6 +71,7 @@ struct Settings {
 	guint scale = kDefaultScale;
 	J_DCT_METHOD dctMethod = kDefaultDctMethod;
 	std::string backend;
+	std::string constraints;
 	guint64 maxPixels = kDefaultMaxPixels;
 };
 
@@ -96,9 +99,8 @@ struct DecoderState {
 	bool reportedStaging = false;
 	bool reportedParsing = false;
 	std::string backend;
-	/* The allocator of the backend our own pools use: whether it gives
-	 * dma-bufs decides if memory:DMABuf caps may be offered. */
-	GstAllocator *allocator = nullptr;
+	/* Whether the backend may give dma-bufs (known without opening it):
+	 * decides if memory:DMABuf caps may be offered. */
 	bool dmabuf = false;
 };
 
@@ -477,19 +479,13 @@ gboolean start(GstVideoDecoder *dec)
 	state->backend = state->settings.backend;
 	GST_OBJECT_UNLOCK(self);
 
-	GError *error = nullptr;
-	state->allocator =
-		gst_zcbuf_allocator_new(state->backend.empty() ? nullptr : state->backend.c_str(),
-					&error);
-	if (!state->allocator) {
-		GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ_WRITE,
-				  ("Cannot open the zcbuf allocation backend '%s'.",
-				   state->backend.empty() ? "default" : state->backend.c_str()),
-				  ("%s", error->message));
-		g_clear_error(&error);
+	/* A backend the user named is opened now, so that a missing one is an
+	 * error before the first frame; the default opens nothing: the
+	 * consumers' needs choose it at allocation. */
+	if (!state->backend.empty() &&
+	    !gst_zcbuf_element_open_backend(GST_ELEMENT(self), state->backend.c_str()))
 		return FALSE;
-	}
-	state->dmabuf = gst_zcbuf_allocator_is_dmabuf(state->allocator);
+	state->dmabuf = gst_zcbuf_backend_may_give_dmabuf(state->backend.c_str());
 	state->decompressor = std::make_unique<zcbuf::jpeg::Decompressor>();
 	if (state->threads > 1) {
 		try {
@@ -500,7 +496,6 @@ gboolean start(GstVideoDecoder *dec)
 					  ("Cannot start %u decoding threads.", state->threads),
 					  ("%s", e.what()));
 			state->decompressor.reset();
-			gst_clear_object(&state->allocator);
 			return FALSE;
 		}
 	}
@@ -524,7 +519,6 @@ gboolean stop(GstVideoDecoder *dec)
 	state->decompressor.reset();
 	state->output.reset();
 	g_clear_pointer(&state->input, gst_video_codec_state_unref);
-	gst_clear_object(&state->allocator);
 	return TRUE;
 }
 
@@ -691,9 +685,12 @@ gboolean decideAllocation(GstVideoDecoder *dec, GstQuery *query)
 	/* Frames in flight on the workers, plus the one being pushed. Rows
 	 * padded to 16 bytes hold libjpeg's whole blocks, so that it writes
 	 * straight into the planes. */
+	GST_OBJECT_LOCK(self);
+	std::string constraints = state->settings.constraints;
+	GST_OBJECT_UNLOCK(self);
 	GstZcbufOutputParams params = { state->backend.c_str(),
 					gst_zcbuf_caps_has_dmabuf_feature(caps, 0),
-					state->threads + 1, kBlockRowAlignment };
+					state->threads + 1, kBlockRowAlignment, constraints.c_str() };
 	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
 }
 
@@ -722,6 +719,11 @@ void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *psp
 	case PROP_MAX_PIXELS:
 		settings.maxPixels = g_value_get_uint64(value);
 		break;
+	case PROP_CONSTRAINTS: {
+		const gchar *text = g_value_get_string(value);
+		settings.constraints = text ? text : "";
+		break;
+	}
 	case PROP_MAX_ERRORS:
 		/* The base class keeps the count and the limit. */
 		GST_OBJECT_UNLOCK(self);
@@ -737,8 +739,15 @@ void getProperty(GObject *object, guint id, GValue *value, GParamSpec *pspec)
 {
 	GstZcJpegDec *self = GST_ZC_JPEG_DEC(object);
 	const Settings &settings = self->state->settings;
+	if (id == PROP_CHOSEN_BACKEND) {
+		g_value_take_string(value, gst_zcbuf_element_get_chosen_backend(GST_ELEMENT(self)));
+		return;
+	}
 	GST_OBJECT_LOCK(self);
 	switch (id) {
+	case PROP_CONSTRAINTS:
+		g_value_set_string(value, settings.constraints.c_str());
+		break;
 	case PROP_N_THREADS:
 		g_value_set_uint(value, settings.threads);
 		break;
@@ -779,7 +788,6 @@ static void gst_zc_jpeg_dec_finalize(GObject *object)
 {
 	DecoderState *state = std::exchange(GST_ZC_JPEG_DEC(object)->state, nullptr);
 	g_clear_pointer(&state->input, gst_video_codec_state_unref);
-	gst_clear_object(&state->allocator);
 	delete state;
 	G_OBJECT_CLASS(gst_zc_jpeg_dec_parent_class)->finalize(object);
 }
@@ -871,6 +879,10 @@ static void gst_zc_jpeg_dec_class_init(GstZcJpegDecClass *klass)
 				    "", flags(GST_PARAM_MUTABLE_READY)));
 
 	/* The base class's max-errors with our default (its own is -1). */
+	g_object_class_install_property(objectClass, PROP_CONSTRAINTS,
+					gst_zcbuf_param_spec_constraints());
+	g_object_class_install_property(objectClass, PROP_CHOSEN_BACKEND,
+					gst_zcbuf_param_spec_chosen_backend());
 	g_object_class_install_property(
 		objectClass, PROP_MAX_ERRORS,
 		g_param_spec_int("max-errors", "Max errors",

@@ -451,11 +451,14 @@ gboolean gst_zc_kms_sink_propose_allocation(GstBaseSink *sink, GstQuery *query)
 	/* The attach: producers allocate for this card (on it, where it takes
 	 * nothing else). */
 	if (state.device) {
+		/* With allow-copy the sink copies what it cannot import: its
+		 * need is a preference a forced backend may override. */
+		bool allowCopy = settingsOf(GST_ZC_KMS_SINK(sink)).allowCopy;
 		GstStructure *needs = gst_structure_new(
 			GST_ZCBUF_CONSUMER_NEEDS, "consumer", G_TYPE_STRING, GST_OBJECT_NAME(sink),
 			"device", G_TYPE_STRING, state.device->node().c_str(), "dmabuf", G_TYPE_BOOLEAN,
 			TRUE, "own-device-memory", G_TYPE_BOOLEAN, importsOnlyOwnMemory(*state.device),
-			nullptr);
+			"optional", G_TYPE_BOOLEAN, allowCopy, nullptr);
 		gst_zcbuf_query_add_consumer_needs(query, needs);
 		gst_structure_free(needs);
 	}

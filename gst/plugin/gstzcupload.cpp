@@ -59,11 +59,14 @@ enum {
 	PROP_0,
 	PROP_BACKEND,
 	PROP_STATS,
+	PROP_CONSTRAINTS,
+	PROP_CHOSEN_BACKEND,
 };
 
 struct State {
 	/* Under the object lock. */
 	std::string backend;
+	std::string constraints;
 
 	/* Streaming thread. */
 	GstVideoInfo info;
@@ -196,7 +199,11 @@ gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 {
 	GstZcUpload *self = GST_ZC_UPLOAD(trans);
 	std::string backend = backendOf(self);
-	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0 };
+	GST_OBJECT_LOCK(self);
+	std::string constraints = self->state->constraints;
+	GST_OBJECT_UNLOCK(self);
+	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0,
+					constraints.c_str() };
 	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
 }
 
@@ -420,6 +427,13 @@ void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *psp
 		GST_OBJECT_UNLOCK(self);
 		break;
 	}
+	case PROP_CONSTRAINTS: {
+		const gchar *text = g_value_get_string(value);
+		GST_OBJECT_LOCK(self);
+		self->state->constraints = text ? text : "";
+		GST_OBJECT_UNLOCK(self);
+		break;
+	}
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 	}
@@ -434,6 +448,14 @@ void getProperty(GObject *object, guint id, GValue *value, GParamSpec *pspec)
 		GST_OBJECT_LOCK(self);
 		g_value_set_string(value, state->backend.c_str());
 		GST_OBJECT_UNLOCK(self);
+		break;
+	case PROP_CONSTRAINTS:
+		GST_OBJECT_LOCK(self);
+		g_value_set_string(value, state->constraints.c_str());
+		GST_OBJECT_UNLOCK(self);
+		break;
+	case PROP_CHOSEN_BACKEND:
+		g_value_take_string(value, gst_zcbuf_element_get_chosen_backend(GST_ELEMENT(self)));
 		break;
 	case PROP_STATS:
 		g_value_take_boxed(value, gst_structure_new("application/x-zcupload-stats", "passed",
@@ -493,6 +515,10 @@ static void gst_zc_upload_class_init(GstZcUploadClass *klass)
 			"",
 			static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
 						 GST_PARAM_MUTABLE_READY)));
+	g_object_class_install_property(objectClass, PROP_CONSTRAINTS,
+					gst_zcbuf_param_spec_constraints());
+	g_object_class_install_property(objectClass, PROP_CHOSEN_BACKEND,
+					gst_zcbuf_param_spec_chosen_backend());
 	g_object_class_install_property(
 		objectClass, PROP_STATS,
 		g_param_spec_boxed("stats", "Statistics",

@@ -67,7 +67,8 @@ Result<BackendChoice> chooseBackend(const std::vector<ConsumerNeed> &needs,
 					     std::string(origin) + ") is not available: " +
 					     backend.error().message());
 		for (const ConsumerNeed &need : needs) {
-			std::string missing = unmet(*backend.value(), need);
+			std::string missing = need.optional ? std::string()
+							    : unmet(*backend.value(), need);
 			if (!missing.empty())
 				return Error(EINVAL, "zcbuf backend '" + std::string(forced) +
 							     "' (asked for by " + std::string(origin) +

@@ -228,6 +228,22 @@ TEST(ChooseBackend, ForcedBackendThatCannotMeetANeedNamesBoth)
 		  "cannot meet the need of kmssink0 (/dev/dri/card0): a dma-buf");
 }
 
+TEST(ChooseBackend, ForcedBackendMayLeaveAnOptionalNeedUnmet)
+{
+	Machine machine = baseMachine();
+	ConsumerNeed n = need("zckmssink0", "/dev/dri/card0");
+	n.dmabuf = n.optional = true;
+	Result<BackendChoice> choice =
+		chooseBackend({ n }, "memfd", "the backend property", machine.opener());
+	ASSERT_TRUE(choice) << choice.error().message();
+	EXPECT_EQ(choice->spec, "memfd");
+	/* Unforced, the optional need still chooses. */
+	machine.add("module", BackendKind::Module, dmabufCaps(1 << 20));
+	choice = chooseBackend({ n }, "", "", machine.opener());
+	ASSERT_TRUE(choice);
+	EXPECT_EQ(choice->spec, "module");
+}
+
 TEST(ChooseBackend, ForcedDrmOnAnotherCardCannotMeetAnOwnMemoryNeed)
 {
 	Machine machine = baseMachine();

@@ -5,7 +5,8 @@
  *
  * The rules, first match wins (docs/gstreamer.md has the table):
  *  1. a forced backend (a property, ZCBUF_BACKEND) is opened and must meet
- *     every need; one it cannot meet is an error naming backend and need;
+ *     every need but the optional ones; one it cannot meet is an error
+ *     naming backend and need;
  *  2. consumers that import only memory allocated on their own device
  *     (virtio-gpu) get DRM dumb buffers on that device: the only rule that
  *     opens a DRM primary node;
@@ -42,6 +43,9 @@ struct ConsumerNeed {
 	bool contiguous = false;
 	std::size_t alignment = 0;
 	std::size_t strideAlignment = 0;
+	/* The consumer copies what it cannot import (zckmssink allow-copy):
+	 * a forced backend need not meet this need. */
+	bool optional = false;
 
 	/* A device node: the need is an import by a device. */
 	bool namesDeviceNode() const { return device.rfind("/dev/", 0) == 0; }

@@ -22,6 +22,9 @@
  *   "stride-align"      uint     byte alignment of every row pitch
  *   "max-segment"       guint64  largest scatter-gather segment, bytes
  *   "read-only"         boolean  the consumer only reads
+ *   "optional"          boolean  the consumer copies what it cannot import:
+ *                                the needs guide the choice, and a forced
+ *                                backend that does not meet them is no error
  *
  * Transport: GStreamer 1.22's tee answers an ALLOCATION query with a fresh
  * query per branch and aggregates only sizes, buffer counts, allocation

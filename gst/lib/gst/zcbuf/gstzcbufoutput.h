@@ -25,10 +25,22 @@ typedef struct {
 	 * Applied to zcbuf pools, and only when downstream takes GstVideoMeta
 	 * (otherwise it expects the default layout). */
 	guint stride_alignment;
+	/* The element's constraints property, NULL or "" for none: the needs
+	 * of a consumer that cannot state them (upstream v4l2 importing into
+	 * a contiguous-only device), parsed by zcbuf::parseConstraints(). */
+	const gchar *constraints;
 } GstZcbufOutputParams;
 
 /**
  * gst_zcbuf_decide_allocation:
+ *
+ * When the element writes into a pool of its own, its backend is chosen
+ * from the needs downstream stated in @query
+ * (gst_zcbuf_query_add_consumer_needs()), the element's constraints and its
+ * output caps, by the rules of zcbuf::chooseBackend() (a forced backend
+ * that cannot meet a need is an error naming both). The choice and its
+ * reason are logged at INFO and kept for
+ * gst_zcbuf_element_get_chosen_backend().
  * @element: the element deciding, for errors and logs
  * @query: its answered ALLOCATION query
  * @params: what the element needs
@@ -43,6 +55,22 @@ typedef struct {
  */
 gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 				     const GstZcbufOutputParams *params);
+
+/**
+ * gst_zcbuf_element_get_chosen_backend:
+ * @element: an element that called gst_zcbuf_decide_allocation()
+ *
+ * Returns: (transfer full) (nullable): "SPEC: REASON" for the memory the
+ *   element last decided to write into ("memfd: fakesink0 maps with the CPU
+ *   only: ..."), %NULL before its first decision.
+ */
+gchar *gst_zcbuf_element_get_chosen_backend(GstElement *element);
+
+/* The "constraints" (read-write string) and "chosen-backend" (read-only
+ * string, gst_zcbuf_element_get_chosen_backend()) properties every
+ * producing element installs. */
+GParamSpec *gst_zcbuf_param_spec_constraints(void);
+GParamSpec *gst_zcbuf_param_spec_chosen_backend(void);
 
 /**
  * gst_zcbuf_element_open_backend:
