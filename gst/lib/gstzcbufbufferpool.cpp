@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/zcbuf/gstzcbufallocator.h>
 #include <gst/zcbuf/gstzcbufbufferpool.h>
+#include <gst/zcbuf/gstzcbufconsumer.h>
 #include <gst/zcbuf/gstzcbufmemory.hpp>
+#include <gst/zcbuf/gstzcbufoutput.h>
 
 #include <string>
 #include <vector>
 
+#include <zcbuf/backend_choice.h>
 #include <zcbuf/buffer.h>
+
+#include "gstzcbufneeds-private.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_zcbuf_buffer_pool_debug);
 #define GST_CAT_DEFAULT gst_zcbuf_buffer_pool_debug
@@ -413,6 +418,14 @@ gboolean gst_zcbuf_buffer_pool_config_set_alignment_from_query(GstStructure *con
 
 gboolean gst_zcbuf_propose_allocation(GstQuery *query, guint min_buffers, const gchar *backend)
 {
+	return gst_zcbuf_propose_allocation_full(query, min_buffers, backend, nullptr);
+}
+
+gboolean gst_zcbuf_propose_allocation_full(GstQuery *query, guint min_buffers,
+					   const gchar *backend, const gchar *constraints)
+{
+	/* The type's registration makes the debug category logged below. */
+	g_type_ensure(GST_TYPE_ZCBUF_BUFFER_POOL);
 	GstCaps *caps = nullptr;
 	gboolean needPool = FALSE;
 	gst_query_parse_allocation(query, &caps, &needPool);
@@ -422,10 +435,50 @@ gboolean gst_zcbuf_propose_allocation(GstQuery *query, guint min_buffers, const 
 		return FALSE;
 	}
 
-	GstBufferPool *pool = gst_zcbuf_buffer_pool_new(backend);
+	/* The pool's memory, chosen as a producer's is: from the needs in
+	 * the query (the proposer's own, and in passthrough downstream's),
+	 * the proposer's constraints and memory:DMABuf caps. */
+	std::vector<zcbuf::ConsumerNeed> needs;
+	for (guint i = 0; i < gst_zcbuf_query_get_n_consumer_needs(query); i++)
+		needs.push_back(zcbuf::internal::needFromStructure(
+			gst_zcbuf_query_get_consumer_needs(query, i)));
+	if (constraints && *constraints) {
+		zcbuf::Result<zcbuf::ConsumerNeed> own =
+			zcbuf::parseConstraints(constraints, "the proposer's constraints");
+		if (!own) {
+			GST_WARNING("%s", own.error().message().c_str());
+			return FALSE;
+		}
+		needs.push_back(std::move(own).value());
+	}
+	if (gst_zcbuf_caps_has_dmabuf_feature(caps, 0)) {
+		zcbuf::ConsumerNeed dmabuf;
+		dmabuf.consumer = "memory:DMABuf caps";
+		dmabuf.dmabuf = true;
+		needs.push_back(std::move(dmabuf));
+	}
+	const char *env = g_getenv("ZCBUF_BACKEND");
+	std::string forced = backend ? backend : "", origin = "the backend property";
+	if (forced.empty() && env && *env) {
+		forced = env;
+		origin = "the ZCBUF_BACKEND environment variable";
+	}
+	zcbuf::Result<zcbuf::BackendChoice> choice = zcbuf::chooseBackend(needs, forced, origin);
+	if (!choice) {
+		GST_WARNING("no pool proposed: %s", choice.error().message().c_str());
+		return FALSE;
+	}
+	GST_INFO("proposing a %s pool: %s", choice->spec.c_str(), choice->reason.c_str());
+
+	GstBufferPool *pool = gst_zcbuf_buffer_pool_new(choice->spec.c_str());
 	GstStructure *config = gst_buffer_pool_get_config(pool);
 	gst_buffer_pool_config_set_params(config, caps, GST_VIDEO_INFO_SIZE(&info), min_buffers, 0);
 	gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+	for (const zcbuf::ConsumerNeed &need : needs)
+		if (need.contiguous || need.alignment || need.strideAlignment)
+			gst_zcbuf_buffer_pool_config_add_constraints(
+				config, need.consumer.c_str(), static_cast<guint>(need.alignment),
+				static_cast<guint>(need.strideAlignment), need.contiguous, nullptr);
 	if (!gst_buffer_pool_set_config(pool, config)) {
 		gst_object_unref(pool);
 		return FALSE;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/zcbuf/gstzcbufoutput.h>
 
+#include "gstzcbufneeds-private.h"
+
 #include <string>
 #include <vector>
 
@@ -103,29 +105,9 @@ std::vector<zcbuf::ConsumerNeed> needsFromQuery(GstQuery *query)
 {
 	std::vector<zcbuf::ConsumerNeed> needs;
 	guint n = gst_zcbuf_query_get_n_consumer_needs(query);
-	for (guint i = 0; i < n; i++) {
-		const GstStructure *s = gst_zcbuf_query_get_consumer_needs(query, i);
-		zcbuf::ConsumerNeed need;
-		gboolean flag = FALSE;
-		guint value = 0;
-		if (const gchar *consumer = gst_structure_get_string(s, "consumer"))
-			need.consumer = consumer;
-		if (const gchar *device = gst_structure_get_string(s, "device"))
-			need.device = device;
-		if (gst_structure_get_boolean(s, "own-device-memory", &flag))
-			need.ownDeviceMemory = flag;
-		if (gst_structure_get_boolean(s, "dmabuf", &flag))
-			need.dmabuf = flag;
-		if (gst_structure_get_boolean(s, "contiguous", &flag))
-			need.contiguous = flag;
-		if (gst_structure_get_boolean(s, "optional", &flag))
-			need.optional = flag;
-		if (gst_structure_get_uint(s, "align", &value))
-			need.alignment = value;
-		if (gst_structure_get_uint(s, "stride-align", &value))
-			need.strideAlignment = value;
-		needs.push_back(std::move(need));
-	}
+	for (guint i = 0; i < n; i++)
+		needs.push_back(
+			zcbuf::internal::needFromStructure(gst_zcbuf_query_get_consumer_needs(query, i)));
 	return needs;
 }
 
@@ -383,3 +365,31 @@ gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 	gst_object_unref(pool);
 	return TRUE;
 }
+
+namespace zcbuf::internal {
+
+ConsumerNeed needFromStructure(const GstStructure *s)
+{
+	ConsumerNeed need;
+	gboolean flag = FALSE;
+	guint value = 0;
+	if (const gchar *consumer = gst_structure_get_string(s, "consumer"))
+		need.consumer = consumer;
+	if (const gchar *device = gst_structure_get_string(s, "device"))
+		need.device = device;
+	if (gst_structure_get_boolean(s, "own-device-memory", &flag))
+		need.ownDeviceMemory = flag;
+	if (gst_structure_get_boolean(s, "dmabuf", &flag))
+		need.dmabuf = flag;
+	if (gst_structure_get_boolean(s, "contiguous", &flag))
+		need.contiguous = flag;
+	if (gst_structure_get_boolean(s, "optional", &flag))
+		need.optional = flag;
+	if (gst_structure_get_uint(s, "align", &value))
+		need.alignment = value;
+	if (gst_structure_get_uint(s, "stride-align", &value))
+		need.strideAlignment = value;
+	return need;
+}
+
+} /* namespace zcbuf::internal */

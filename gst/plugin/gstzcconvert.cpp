@@ -94,6 +94,14 @@ GType gst_zc_convert_method_get_type(void)
 
 namespace {
 
+std::string constraintsOf(GstZcConvert *self)
+{
+	GST_OBJECT_LOCK(self);
+	std::string constraints = self->state->constraints;
+	GST_OBJECT_UNLOCK(self);
+	return constraints;
+}
+
 std::string backendOf(GstZcConvert *self)
 {
 	GST_OBJECT_LOCK(self);
@@ -270,9 +278,7 @@ gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 {
 	GstZcConvert *self = GST_ZC_CONVERT(trans);
 	std::string backend = backendOf(self);
-	GST_OBJECT_LOCK(self);
-	std::string constraints = self->state->constraints;
-	GST_OBJECT_UNLOCK(self);
+	std::string constraints = constraintsOf(self);
 	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0,
 					constraints.c_str() };
 	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
@@ -299,7 +305,8 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQu
 		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
 		return TRUE;
 	}
-	if (!gst_zcbuf_propose_allocation(query, 1, backend.empty() ? nullptr : backend.c_str()))
+	if (!gst_zcbuf_propose_allocation_full(query, 1, backend.empty() ? nullptr : backend.c_str(),
+					       constraintsOf(self).c_str()))
 		GST_CAT_WARNING_OBJECT(CAT_PERFORMANCE, self,
 				       "no zcbuf pool for upstream (backend '%s'): upstream writes "
 				       "into memory of its own",

@@ -128,6 +128,14 @@ GST_ELEMENT_REGISTER_DEFINE(zcupload, "zcupload", GST_RANK_NONE, GST_TYPE_ZC_UPL
 
 namespace {
 
+std::string constraintsOf(GstZcUpload *self)
+{
+	GST_OBJECT_LOCK(self);
+	std::string constraints = self->state->constraints;
+	GST_OBJECT_UNLOCK(self);
+	return constraints;
+}
+
 std::string backendOf(GstZcUpload *self)
 {
 	GST_OBJECT_LOCK(self);
@@ -177,7 +185,7 @@ gboolean setCaps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *outcaps)
 	return TRUE;
 }
 
-gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *, GstQuery *query)
+gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQuery *query)
 {
 	GstZcUpload *self = GST_ZC_UPLOAD(trans);
 	GstCaps *caps = nullptr;
@@ -190,7 +198,19 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *, GstQuery *query)
 		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
 		return TRUE;
 	}
-	if (!gst_zcbuf_propose_allocation(query, 0, backend.empty() ? nullptr : backend.c_str()))
+	/* What upstream writes into the proposed pool goes on downstream
+	 * as it is (the buffers zcupload passes): downstream's needs, and
+	 * memory:DMABuf output, are needs of that pool too. */
+	if (decideQuery) {
+		for (guint i = 0; i < gst_zcbuf_query_get_n_consumer_needs(decideQuery); i++)
+			gst_zcbuf_query_add_consumer_needs(
+				query, gst_zcbuf_query_get_consumer_needs(decideQuery, i));
+	}
+	std::string constraints = constraintsOf(self);
+	if (self->state->outputDmabuf)
+		constraints += constraints.empty() ? "dmabuf" : ",dmabuf";
+	if (!gst_zcbuf_propose_allocation_full(query, 0, backend.empty() ? nullptr : backend.c_str(),
+					       constraints.c_str()))
 		GST_WARNING_OBJECT(self, "no zcbuf pool for upstream (backend '%s')", backend.c_str());
 	return TRUE;
 }
@@ -199,9 +219,7 @@ gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 {
 	GstZcUpload *self = GST_ZC_UPLOAD(trans);
 	std::string backend = backendOf(self);
-	GST_OBJECT_LOCK(self);
-	std::string constraints = self->state->constraints;
-	GST_OBJECT_UNLOCK(self);
+	std::string constraints = constraintsOf(self);
 	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0,
 					constraints.c_str() };
 	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);

@@ -13,6 +13,7 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <gst/zcbuf/gstzcbuf.h>
 #include <zcbuf/backend.h>
 
 namespace {
@@ -211,6 +212,52 @@ TEST_F(BackendChoice, MalformedConstraintsAreOneError)
 	EXPECT_EQ(outcome.errors[0].rfind("constraints: 'bogus' is not a constraint", 0), 0u)
 		<< outcome.errors[0];
 	EXPECT_EQ(outcome.chosen, "");
+}
+
+/* The pool a zcbuf consumer proposes upstream follows the same rules. */
+GstAllocator *proposedAllocator(const char *constraints, bool *proposed)
+{
+	GstCaps *caps = gst_caps_from_string("video/x-raw,format=NV12,width=64,height=48");
+	GstQuery *query = gst_query_new_allocation(caps, TRUE);
+	*proposed = gst_zcbuf_propose_allocation_full(query, 1, nullptr, constraints);
+	GstAllocator *allocator = nullptr;
+	if (*proposed && gst_query_get_n_allocation_params(query) > 0)
+		gst_query_parse_nth_allocation_param(query, 0, &allocator, nullptr);
+	gst_query_unref(query);
+	gst_caps_unref(caps);
+	return allocator;
+}
+
+TEST_F(BackendChoice, ProposedPoolWithoutNeedsIsMemfd)
+{
+	bool proposed = false;
+	GstAllocator *allocator = proposedAllocator(nullptr, &proposed);
+	ASSERT_TRUE(proposed);
+	ASSERT_NE(allocator, nullptr);
+	gchar *backend = gst_zcbuf_allocator_get_backend(allocator);
+	EXPECT_STREQ(backend, "memfd");
+	g_free(backend);
+	gst_object_unref(allocator);
+}
+
+TEST_F(BackendChoice, ProposedPoolFollowsTheConstraints)
+{
+	std::string expected = firstSystemExporter(true);
+	bool proposed = false;
+	GstAllocator *allocator = proposedAllocator("contiguous", &proposed);
+	if (expected.empty()) {
+		EXPECT_FALSE(proposed);
+		EXPECT_EQ(allocator, nullptr);
+		return;
+	}
+	ASSERT_TRUE(proposed);
+	ASSERT_NE(allocator, nullptr);
+	EXPECT_TRUE(gst_zcbuf_allocator_is_dmabuf(allocator));
+	gchar *backend = gst_zcbuf_allocator_get_backend(allocator);
+	std::string kind = expected.substr(0, expected.find(':'));
+	EXPECT_EQ(std::string(backend).rfind(kind, 0), 0u) << backend;
+	g_free(backend);
+	gst_object_unref(allocator);
 }
 
 } /* namespace */

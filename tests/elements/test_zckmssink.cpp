@@ -680,7 +680,14 @@ TEST(ZcKmsSinkTracer, ZeroCopiesFromDecoderToScreen)
 			continue;
 		links++;
 		EXPECT_EQ(row.copies, 0) << link;
-		EXPECT_GT(row.dmabuf, 99.0) << link;
+		/* The display's attach makes zcconvert's output dma-bufs;
+		 * between decoder and converter both sides use the CPU, and
+		 * zcconvert's proposed pool is memfd (docs/gstreamer.md). */
+		if (link.rfind("zcconvert", 0) == 0) {
+			EXPECT_GT(row.dmabuf, 99.0) << link;
+		} else {
+			EXPECT_EQ(row.dmabuf, 0.0) << link;
+		}
 	}
 	EXPECT_GE(links, 2) << report.stderrText;
 	EXPECT_NE(report.copiesLine.find("copies: 0"), std::string::npos) << report.copiesLine;

@@ -82,4 +82,17 @@ gboolean gst_zcbuf_buffer_pool_config_set_alignment_from_query(GstStructure *con
 gboolean gst_zcbuf_propose_allocation(GstQuery *query, guint min_buffers,
 				      const gchar *backend);
 
+/**
+ * gst_zcbuf_propose_allocation_full:
+ * @constraints: (nullable): the proposer's constraints property
+ *
+ * gst_zcbuf_propose_allocation() with the proposer's constraints. The
+ * pool's backend is @backend, else ZCBUF_BACKEND, else chosen as a
+ * producer's own pool is (zcbuf::chooseBackend()) from the needs in @query
+ * (those the proposer stated, and in passthrough downstream's),
+ * @constraints and memory:DMABuf caps: memfd when none needs a dma-buf.
+ */
+gboolean gst_zcbuf_propose_allocation_full(GstQuery *query, guint min_buffers,
+					   const gchar *backend, const gchar *constraints);
+
 G_END_DECLS

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A "zcbuf-consumer-needs" structure (gstzcbufconsumer.h) as the backend
+ * choice reads it (zcbuf::chooseBackend()); shared by the producer's
+ * decision and the pool a consumer proposes. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <zcbuf/backend_choice.h>
+
+namespace zcbuf::internal {
+
+ConsumerNeed needFromStructure(const GstStructure *needs);
+
+} /* namespace zcbuf::internal */
