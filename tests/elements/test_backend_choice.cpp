@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
@@ -130,6 +131,24 @@ TEST_F(BackendChoice, NoConsumerNeedGivesMemfd)
 	Outcome outcome = run(kSource + "zcconvert name=under-test" + kRgba);
 	EXPECT_TRUE(outcome.eos);
 	EXPECT_TRUE(startsWith(outcome.chosen, "memfd: no consumer states a need")) << outcome.chosen;
+}
+
+TEST_F(BackendChoice, DownstreamsZcbufPoolIsReported)
+{
+	/* zcthumbnail proposes a zcbuf pool (memfd: it reads with the
+	 * CPU); zcconvert writes into it and says so. */
+	std::string dir = std::string(g_get_tmp_dir()) + "/zcbuf-choice-XXXXXX";
+	ASSERT_NE(g_mkdtemp(dir.data()), nullptr);
+	Outcome outcome = run(kSource + "zcconvert name=under-test ! video/x-raw,format=RGBA ! "
+					"zcthumbnail location=" + dir + "/%05d.jpg ! fakesink");
+	EXPECT_TRUE(outcome.eos);
+	if (GDir *files = g_dir_open(dir.c_str(), 0, nullptr)) {
+		while (const gchar *name = g_dir_read_name(files))
+			g_remove((dir + "/" + name).c_str());
+		g_dir_close(files);
+	}
+	g_rmdir(dir.c_str());
+	EXPECT_TRUE(startsWith(outcome.chosen, "memfd: downstream's pool ")) << outcome.chosen;
 }
 
 TEST_F(BackendChoice, DecoderWithNoConsumerNeedGivesMemfd)
