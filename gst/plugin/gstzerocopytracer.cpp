@@ -46,6 +46,9 @@ struct LinkStats {
 	std::atomic<bool> closed{ false };
 	std::string name; /* "src-element:pad -> sink-element:pad" */
 	GstElement *source; /* for copies; never dereferenced */
+	/* The source element's chosen-backend spec when the link opened (a
+	 * zcbuf producer), else "-". */
+	std::string memory = "-";
 	std::atomic<guint64> buffers[Kinds]{};
 	std::atomic<guint64> bytes[Kinds]{};
 };
@@ -147,6 +150,22 @@ Run *runOf(TracerState *state, GstElement *top)
 	return raw;
 }
 
+/* What a zcbuf producer decided to write into, "SPEC: REASON" cut to
+ * SPEC (a spec never holds ": "). Read while the element pushes, so it
+ * is alive; its first buffer comes after its allocation was decided. */
+std::string chosenMemory(GstElement *element)
+{
+	if (!element || !g_object_class_find_property(G_OBJECT_GET_CLASS(element), "chosen-backend"))
+		return "-";
+	gchar *chosen = nullptr;
+	g_object_get(element, "chosen-backend", &chosen, nullptr);
+	std::string text = chosen ? chosen : "";
+	g_free(chosen);
+	std::size_t end = text.find(": ");
+	text = text.substr(0, end);
+	return text.empty() ? "-" : text;
+}
+
 LinkStats *linkOf(GstZerocopyTracer *self, GstPad *pad)
 {
 	GstPad *peer = GST_PAD_PEER(pad);
@@ -165,6 +184,7 @@ LinkStats *linkOf(GstZerocopyTracer *self, GstPad *pad)
 	if (named)
 		gst_object_unref(named);
 	stats->source = parent && GST_IS_ELEMENT(parent) ? GST_ELEMENT(parent) : nullptr;
+	stats->memory = chosenMemory(stats->source);
 	LinkStats *raw = stats.get();
 	run->links.push_back(stats);
 	/* Replacing the qdata frees the pad's previous (closed) link. */
@@ -299,10 +319,11 @@ void print(TracerState *state, const Run *run)
 	struct Row {
 		std::string link;
 		guint64 buffers, bytes, kindBuffers[Kinds], kindBytes[Kinds], copies, copyBytes;
+		std::string memory;
 	};
 	std::vector<Row> rows;
 	for (const std::shared_ptr<LinkStats> &l : run->links) {
-		Row r{ l->name, 0, 0, {}, {}, 0, 0 };
+		Row r{ l->name, 0, 0, {}, {}, 0, 0, l->memory };
 		for (int k = 0; k < Kinds; k++) {
 			r.kindBuffers[k] = l->buffers[k].load();
 			r.kindBytes[k] = l->bytes[k].load();
@@ -328,18 +349,19 @@ void print(TracerState *state, const Run *run)
 			width = std::max(width, r.link.size());
 		std::string text = "zerocopy: pipeline " + run->name + "\n";
 		char line[512];
-		g_snprintf(line, sizeof(line), "%-*s | %8s | %12s | %8s | %6s | %8s | %6s\n",
+		g_snprintf(line, sizeof(line), "%-*s | %8s | %12s | %8s | %6s | %8s | %6s | %s\n",
 			   static_cast<int>(width), "link", "buffers", "bytes", "dmabuf %", "fd %",
-			   "system %", "copies");
+			   "system %", "copies", "memory");
 		text += line;
 		for (const Row &r : rows) {
 			g_snprintf(line, sizeof(line),
 				   "%-*s | %8" G_GUINT64_FORMAT " | %12" G_GUINT64_FORMAT
-				   " | %8s | %6s | %8s | %6" G_GUINT64_FORMAT "\n",
+				   " | %8s | %6s | %8s | %6" G_GUINT64_FORMAT " | %s\n",
 				   static_cast<int>(width), r.link.c_str(), r.buffers, r.bytes,
 				   percent(r.kindBuffers[Dmabuf], r.buffers).c_str(),
 				   percent(r.kindBuffers[Fd], r.buffers).c_str(),
-				   percent(r.kindBuffers[System], r.buffers).c_str(), r.copies);
+				   percent(r.kindBuffers[System], r.buffers).c_str(), r.copies,
+				   r.memory.c_str());
 			text += line;
 		}
 		text += "copies: " + std::to_string(copies) + " (" + std::to_string(copyBytes) +
@@ -367,12 +389,14 @@ void print(TracerState *state, const Run *run)
 				"%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
 				"\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
 				"\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
-				"\t%" G_GUINT64_FORMAT "\n",
+				"\t%" G_GUINT64_FORMAT "\t%s\n",
 				run->name.c_str(), r.link.c_str(), r.buffers, r.bytes,
 				r.kindBuffers[Dmabuf], r.kindBuffers[Fd], r.kindBuffers[System],
 				r.kindBytes[Dmabuf], r.kindBytes[Fd], r.kindBytes[System], r.copies,
-				r.copyBytes);
-		fprintf(file, "%s\t(total)\t\t\t\t\t\t\t\t\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\n",
+				r.copyBytes, r.memory.c_str());
+		fprintf(file,
+			"%s\t(total)\t\t\t\t\t\t\t\t\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT
+			"\t-\n",
 			run->name.c_str(), copies, copyBytes);
 		fclose(file);
 	}
@@ -444,7 +468,7 @@ void parseParams(GstZerocopyTracer *self)
 			return;
 		}
 		fputs("pipeline\tlink\tbuffers\tbytes\tdmabuf_buffers\tfd_buffers\tsystem_buffers\t"
-		      "dmabuf_bytes\tfd_bytes\tsystem_bytes\tcopies\tcopy_bytes\n",
+		      "dmabuf_bytes\tfd_bytes\tsystem_bytes\tcopies\tcopy_bytes\tmemory\n",
 		      file);
 		fclose(file);
 	}

@@ -79,6 +79,12 @@ TEST_F(ZerocopyTracer, ZeroCopiesWhenPoolsAreProposedEndToEnd)
 		EXPECT_EQ(row.buffers, std::stol(frames())) << link;
 		EXPECT_EQ(row.dmabuf + row.fd, 100.0) << link;
 		EXPECT_EQ(row.copies, 0) << link;
+		/* The memory column: what each zcbuf producer chose, "-" for
+		 * elements without a choice. */
+		if (link.rfind("zcconvert0:", 0) == 0 || link.rfind("zcupload0:", 0) == 0)
+			EXPECT_NE(row.memory, "-") << link;
+		else
+			EXPECT_EQ(row.memory, "-") << link;
 	}
 	EXPECT_EQ(r.copiesLine, "copies: 0 (0 bytes)");
 }
@@ -92,13 +98,14 @@ TEST_F(ZerocopyTracer, WritesTheTableToTheFile)
 				 "null");
 	ASSERT_EQ(r.exitStatus, 0) << r.stderrText;
 	ASSERT_GE(r.tsv.size(), 2u);
-	EXPECT_EQ(r.tsv[0].size(), 12u);
+	EXPECT_EQ(r.tsv[0].size(), 13u);
+	EXPECT_EQ(r.tsv[0][12], "memory");
 	EXPECT_EQ(r.tsv[0][0], "pipeline");
 	EXPECT_EQ(r.tsv[0][10], "copies");
 	int rows = 0, totals = 0;
 	for (size_t i = 1; i < r.tsv.size(); i++) {
 		const std::vector<std::string> &f = r.tsv[i];
-		ASSERT_EQ(f.size(), 12u);
+		ASSERT_EQ(f.size(), 13u);
 		EXPECT_EQ(f[0], "pipeline0");
 		if (f[1] == "(total)") {
 			totals++;
@@ -112,6 +119,7 @@ TEST_F(ZerocopyTracer, WritesTheTableToTheFile)
 		EXPECT_EQ(std::stol(f[3]), printed.bytes);
 		EXPECT_EQ(std::stol(f[4]) + std::stol(f[5]) + std::stol(f[6]), printed.buffers);
 		EXPECT_EQ(std::stol(f[10]), printed.copies);
+		EXPECT_EQ(f[12], printed.memory);
 	}
 	EXPECT_EQ(rows, static_cast<int>(r.rows.size()));
 	EXPECT_EQ(totals, 1);

@@ -83,7 +83,7 @@ TracerReport runWithTracer(const std::string &pipeline, const std::string &endin
 			continue;
 		}
 		std::vector<std::string> f = split(line, '|');
-		if (f.size() != 7 || trim(f[0]) == "link")
+		if (f.size() != 8 || trim(f[0]) == "link")
 			continue;
 		TracerRow row;
 		row.link = trim(f[0]);
@@ -93,6 +93,7 @@ TracerReport runWithTracer(const std::string &pipeline, const std::string &endin
 		row.fd = std::stod(trim(f[4]));
 		row.system = std::stod(trim(f[5]));
 		row.copies = std::stol(trim(f[6]));
+		row.memory = trim(f[7]);
 		report.rows[row.link] = row;
 	}
 

@@ -23,6 +23,8 @@ struct TracerRow {
 	long buffers = 0, bytes = 0;
 	double dmabuf = 0, fd = 0, system = 0;
 	long copies = 0;
+	/* The source's chosen-backend spec ("memfd", "module"), "-" if none. */
+	std::string memory;
 };
 
 struct TracerReport {
