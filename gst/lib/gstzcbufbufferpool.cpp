@@ -457,12 +457,7 @@ gboolean gst_zcbuf_propose_allocation_full(GstQuery *query, guint min_buffers,
 		dmabuf.dmabuf = true;
 		needs.push_back(std::move(dmabuf));
 	}
-	const char *env = g_getenv("ZCBUF_BACKEND");
-	std::string forced = backend ? backend : "", origin = "the backend property";
-	if (forced.empty() && env && *env) {
-		forced = env;
-		origin = "the ZCBUF_BACKEND environment variable";
-	}
+	auto [forced, origin] = zcbuf::internal::forcedBackend(backend);
 	zcbuf::Result<zcbuf::BackendChoice> choice = zcbuf::chooseBackend(needs, forced, origin);
 	if (!choice) {
 		GST_WARNING("no pool proposed: %s", choice.error().message().c_str());

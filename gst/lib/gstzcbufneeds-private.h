@@ -4,6 +4,8 @@
  * decision and the pool a consumer proposes. */
 #pragma once
 
+#include <string>
+
 #include <gst/gst.h>
 
 #include <zcbuf/backend_choice.h>
@@ -11,5 +13,13 @@
 namespace zcbuf::internal {
 
 ConsumerNeed needFromStructure(const GstStructure *needs);
+
+/* The backend a user forces and where it came from: @property when set,
+ * else ZCBUF_BACKEND; an empty spec when neither is. */
+struct ForcedBackend {
+	std::string spec;
+	std::string origin;
+};
+ForcedBackend forcedBackend(const char *property);
 
 } /* namespace zcbuf::internal */

@@ -178,15 +178,7 @@ gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend)
 gboolean gst_zcbuf_element_open_backend(GstElement *element, const gchar *backend)
 {
 	init();
-	const char *env = g_getenv("ZCBUF_BACKEND");
-	std::string spec, origin;
-	if (backend && *backend) {
-		spec = backend;
-		origin = "the backend property";
-	} else if (env && *env) {
-		spec = env;
-		origin = "the ZCBUF_BACKEND environment variable";
-	}
+	auto [spec, origin] = zcbuf::internal::forcedBackend(backend);
 	/* The default always opens (memfd at worst): nothing to check, and
 	 * no probe to repeat before the pool's own. */
 	if (spec.empty())
@@ -292,12 +284,7 @@ gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 	}
 
 	if (!pool) {
-		const char *env = g_getenv("ZCBUF_BACKEND");
-		std::string forced = backend, origin = "the backend property";
-		if (forced.empty() && env && *env) {
-			forced = env;
-			origin = "the ZCBUF_BACKEND environment variable";
-		}
+		auto [forced, origin] = zcbuf::internal::forcedBackend(backend.c_str());
 		zcbuf::Result<std::vector<zcbuf::ConsumerNeed>> needs =
 			collectNeeds(element, query, params);
 		zcbuf::Result<zcbuf::BackendChoice> choice =
@@ -390,6 +377,16 @@ ConsumerNeed needFromStructure(const GstStructure *s)
 	if (gst_structure_get_uint(s, "stride-align", &value))
 		need.strideAlignment = value;
 	return need;
+}
+
+ForcedBackend forcedBackend(const char *property)
+{
+	if (property && *property)
+		return { property, "the backend property" };
+	const char *env = g_getenv("ZCBUF_BACKEND");
+	if (env && *env)
+		return { env, "the ZCBUF_BACKEND environment variable" };
+	return {};
 }
 
 } /* namespace zcbuf::internal */
