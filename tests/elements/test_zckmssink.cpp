@@ -35,35 +35,20 @@
 #include <thread>
 #include <vector>
 
+#include "display.h"
 #include "fd_count.h"
 #include "tracer_run.h"
 
 namespace {
 
+using zcbuf::test::Card;
+using zcbuf::test::expectedFrame;
+using zcbuf::test::findCard;
+using zcbuf::test::PipelineRun;
+using zcbuf::test::settle;
+
 /* vkms's preferred mode, which upstream kmssink keeps. */
 constexpr int kWidth = 1024, kHeight = 768;
-
-struct Card {
-	std::string node;     /* /dev/dri/cardN */
-	std::string debugDir; /* /sys/kernel/debug/dri/N */
-};
-
-Card findCard(const char *driver)
-{
-	for (int i = 0; i < 16; i++) {
-		std::string node = "/dev/dri/card" + std::to_string(i);
-		int fd = open(node.c_str(), O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		drmVersionPtr v = drmGetVersion(fd);
-		bool match = v && std::string(v->name, v->name_len) == driver;
-		drmFreeVersion(v);
-		close(fd);
-		if (match)
-			return { node, "/sys/kernel/debug/dri/" + std::to_string(i) };
-	}
-	return {};
-}
 
 int countLines(const std::string &path, const std::string &prefix)
 {
@@ -88,11 +73,6 @@ DeviceCounts deviceCounts(const Card &card)
 {
 	return { countLines(card.debugDir + "/framebuffer", "framebuffer["),
 		 countLines(card.debugDir + "/clients", " ") };
-}
-
-void settle(int ms)
-{
-	std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
 /* Reads crtc-0's CRCs while it lives; opening the file starts capture.
@@ -183,100 +163,6 @@ std::vector<std::uint32_t> staticCrc(const Card &card)
 		previous = crcs;
 	}
 	return {};
-}
-
-/* A pipeline played to EOS (or an error) and kept PLAYING until finish(),
- * so that its last frame is still on screen while CRCs are read. */
-class PipelineRun
-{
-public:
-	explicit PipelineRun(const std::string &description)
-	{
-		GError *error = nullptr;
-		pipeline_ = gst_parse_launch(description.c_str(), &error);
-		if (!pipeline_) {
-			error_ = error ? error->message : "parse failed";
-			g_clear_error(&error);
-			return;
-		}
-		if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-			collectError(0);
-		else
-			collectError(60 * GST_SECOND);
-	}
-	~PipelineRun() { finish(); }
-	void finish()
-	{
-		if (pipeline_) {
-			gst_element_set_state(pipeline_, GST_STATE_NULL);
-			gst_object_unref(pipeline_);
-			pipeline_ = nullptr;
-		}
-	}
-	GstElement *element(const char *name)
-	{
-		return gst_bin_get_by_name(GST_BIN(pipeline_), name);
-	}
-	bool ok() const { return error_.empty(); }
-	const std::string &error() const { return error_; }
-
-private:
-	void collectError(GstClockTime timeout)
-	{
-		GstBus *bus = gst_element_get_bus(pipeline_);
-		GstMessage *msg = gst_bus_timed_pop_filtered(
-			bus, timeout, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-		if (!msg) {
-			error_ = timeout ? "no EOS within 60 s" : "state change failed";
-			msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-		}
-		if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-			GError *err = nullptr;
-			gchar *debug = nullptr;
-			gst_message_parse_error(msg, &err, &debug);
-			error_ = std::string(err->message) + " | " + (debug ? debug : "");
-			g_clear_error(&err);
-			g_free(debug);
-		}
-		if (msg)
-			gst_message_unref(msg);
-		gst_object_unref(bus);
-	}
-
-	GstElement *pipeline_ = nullptr;
-	std::string error_;
-};
-
-/* The frame zcconvert makes of the pattern, as bytes (BGRx, tight rows). */
-std::vector<std::uint8_t> expectedFrame(const std::string &source, int width, int height)
-{
-	std::string description = source + " ! zcconvert ! video/x-raw,format=BGRx,width=" +
-				  std::to_string(width) + ",height=" + std::to_string(height) +
-				  " ! appsink name=out sync=false";
-	GstElement *pipeline = gst_parse_launch(description.c_str(), nullptr);
-	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
-	gst_element_set_state(pipeline, GST_STATE_PLAYING);
-	GstSample *sample = gst_app_sink_pull_sample(GST_APP_SINK(sink));
-	std::vector<std::uint8_t> bytes;
-	if (sample) {
-		GstVideoInfo info;
-		gst_video_info_from_caps(&info, gst_sample_get_caps(sample));
-		GstVideoFrame frame;
-		if (gst_video_frame_map(&frame, &info, gst_sample_get_buffer(sample), GST_MAP_READ)) {
-			for (int y = 0; y < height; y++) {
-				const guint8 *row = static_cast<const guint8 *>(
-							    GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)) +
-						    y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0);
-				bytes.insert(bytes.end(), row, row + width * 4);
-			}
-			gst_video_frame_unmap(&frame);
-		}
-		gst_sample_unref(sample);
-	}
-	gst_element_set_state(pipeline, GST_STATE_NULL);
-	gst_object_unref(sink);
-	gst_object_unref(pipeline);
-	return bytes;
 }
 
 /* Shows a mode-sized XRGB8888 screen of our own with SetCrtc (black, the
