@@ -2,7 +2,9 @@
 # Sets everything up (scripts/setup.sh) and runs the main job: an MJPEG clip
 # through zcjpegdec ! zcconvert ! zcthumbnail into a sink, every frame in
 # zcbuf memory, one JPEG thumbnail a second, and the zerocopy tracer's table
-# to prove that nothing was copied.
+# to prove that nothing was copied. Then the same pipeline on a short clip
+# whose frames change size twice mid-stream, which must be zero-copy too:
+# each change renegotiates every link and replaces every pool.
 #
 #   scripts/main.sh [--input CLIP] [--out DIR] [--backend SPEC] [--frames N]
 #
@@ -10,6 +12,8 @@
 # QuickTime, raw JPEG frames); without one, a 1080p clip is generated.
 # SPEC: a zcbuf backend (module, dma-heap, udmabuf, drm, memfd); the default
 # is the best available here.
+# ZCBUF_SKIP_SETUP=1 skips scripts/setup.sh (the test suite's run of this
+# script, inside a build that is already done).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZCBUF_BUILD_DIR:-$root/build}
@@ -24,11 +28,13 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--backend) backend=$2; shift 2 ;;
 	--frames) frames=$2; shift 2 ;;
-	*) sed -n '2,14p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,18p' "$0" >&2; exit 2 ;;
 	esac
 done
 
-"$root/scripts/setup.sh"
+if [ "${ZCBUF_SKIP_SETUP:-0}" != 1 ]; then
+	"$root/scripts/setup.sh"
+fi
 
 export GST_PLUGIN_PATH_1_0="$build/gst/plugin"
 export GST_REGISTRY="$build/main-job-registry.bin"
@@ -36,7 +42,7 @@ if [ -n "$backend" ]; then
 	export ZCBUF_BACKEND="$backend"
 fi
 mkdir -p "$out/thumbnails"
-rm -f "$out"/thumbnails/thumbnail-*.jpg "$out/zerocopy.tsv"
+rm -f "$out"/thumbnails/thumbnail-*.jpg "$out"/zerocopy*.tsv
 
 if [ -z "$input" ]; then
 	input="$out/clip.avi"
@@ -46,15 +52,23 @@ if [ -z "$input" ]; then
 		! jpegenc quality=85 ! avimux ! filesink location="$input"
 fi
 
-pipeline=(filesrc location="$input" ! parsebin
-	! zcjpegdec name=decode n-threads=2
-	! zcconvert name=convert
-	! capsfilter name=format caps=video/x-raw,format=BGRx
-	! zcthumbnail name=thumbnail location="$out/thumbnails/thumbnail-%05d.jpg" interval=1000000000
-	! fakesink name=sink)
-echo "main job: gst-launch-1.0 ${pipeline[*]}"
+# One run of the job on $1, the tracer's table in $2, thumbnails named $3.
+# The sink keeps no last sample: basesink deep-copies the one it keeps
+# whenever upstream asks for a new pool (at every size change), a copy
+# nobody here needs (docs/tracer.md).
+run_job() {
+	local pipeline=(filesrc location="$1" ! parsebin
+		! zcjpegdec name=decode n-threads=2
+		! zcconvert name=convert
+		! capsfilter name=format caps=video/x-raw,format=BGRx
+		! zcthumbnail name=thumbnail location="$3" interval=1000000000
+		! fakesink name=sink enable-last-sample=false)
+	echo "main job: gst-launch-1.0 ${pipeline[*]}"
+	GST_TRACERS="zerocopy(file=$2)" gst-launch-1.0 -q "${pipeline[@]}"
+}
+
 start=$(date +%s.%N)
-GST_TRACERS="zerocopy(file=$out/zerocopy.tsv)" gst-launch-1.0 -q "${pipeline[@]}"
+run_job "$input" "$out/zerocopy.tsv" "$out/thumbnails/thumbnail-%05d.jpg"
 end=$(date +%s.%N)
 
 decoded=$(awk -F'\t' '$2 ~ /^decode:src/ { print $3 }' "$out/zerocopy.tsv")
@@ -62,4 +76,28 @@ thumbnails=$(find "$out/thumbnails" -name 'thumbnail-*.jpg' | wc -l)
 awk -v n="${decoded:-0}" -v a="$start" -v b="$end" \
 	'BEGIN { printf "main job: %d frames in %.2f s (%.0f frames/s)\n", n, b - a, n / (b - a) }'
 echo "main job: $thumbnails thumbnails in $out/thumbnails"
-"$root/scripts/check-zero-copy.py" "$out/zerocopy.tsv" decode convert format thumbnail
+status=0
+"$root/scripts/check-zero-copy.py" "$out/zerocopy.tsv" decode convert format thumbnail || status=1
+
+# The size changes: 10 frames each of 640x360, 1280x720 and 320x240, as
+# concatenated JPEGs (parsebin finds jpegparse for them).
+changes="$out/size-changes.mjpeg"
+rm -f "$changes"
+for size in 640x360 1280x720 320x240; do
+	gst-launch-1.0 -q videotestsrc num-buffers=10 pattern=ball \
+		! video/x-raw,width=${size%x*},height=${size#*x},framerate=30/1 \
+		! jpegenc quality=85 ! filesink location="$changes.part"
+	cat "$changes.part" >> "$changes"
+done
+rm -f "$changes.part"
+echo "main job: a clip that changes size twice (640x360, 1280x720, 320x240)"
+run_job "$changes" "$out/zerocopy-size-changes.tsv" "$out/size-changes-%05d.jpg"
+changed=$(awk -F'\t' '$2 ~ /^decode:src/ { print $3 }' "$out/zerocopy-size-changes.tsv")
+if [ "${changed:-0}" -ne 30 ]; then
+	echo "main job: the size-change clip decoded ${changed:-0} frames, not 30" >&2
+	status=1
+fi
+"$root/scripts/check-zero-copy.py" "$out/zerocopy-size-changes.tsv" \
+	decode convert format thumbnail || status=1
+rm -f "$out"/size-changes-*.jpg
+exit $status

@@ -13,13 +13,19 @@
  *
  * Copies arrive from gstzcbufcopy.h's listener on the copying thread. A
  * copy without an element (gst_memory_copy() of zcbuf memory) is charged to
- * the element whose chain or event function runs on that thread, known
- * from the push hooks; what runs outside any push (an element's own
- * thread) stays "(unknown)", in a run of its own.
+ * the element whose chain, event or query function runs on that thread,
+ * known from the push and query hooks: the innermost one is the code that
+ * copied (a sink answering an ALLOCATION query while a converter
+ * renegotiates is the sink, not the converter). A copy made while an
+ * element handles a query says so in its reason; basesink's is named for
+ * what it is: on an ALLOCATION query it deep-copies the last sample it
+ * keeps, so that the old pool's buffers can go. What runs outside any push
+ * or query (an element's own thread) stays "(unknown)", in a run of its own.
  */
 #include "gstzerocopytracer.h"
 
 #include <gst/allocators/allocators.h>
+#include <gst/base/gstbasesink.h>
 #include <gst/zcbuf/gstzcbufcopy.h>
 
 #include <algorithm>
@@ -82,8 +88,15 @@ struct TracerState {
 	gulong listener = 0;
 };
 
-/* The element whose chain function runs on this thread (innermost push). */
-thread_local std::vector<GstElement *> running;
+/* An element's code running on this thread: its chain or event function
+ * (query == nullptr) or its query function. */
+struct Running {
+	GstElement *element;
+	GstQuery *query;
+};
+
+/* What runs on this thread, innermost last. */
+thread_local std::vector<Running> running;
 
 GQuark linkQuark()
 {
@@ -205,7 +218,8 @@ void enter(GstPad *pad)
 {
 	GstPad *peer = GST_PAD_PEER(pad);
 	GstObject *element = peer ? GST_OBJECT_PARENT(peer) : nullptr;
-	running.push_back(element && GST_IS_ELEMENT(element) ? GST_ELEMENT(element) : nullptr);
+	running.push_back({ element && GST_IS_ELEMENT(element) ? GST_ELEMENT(element) : nullptr,
+			    nullptr });
 }
 
 void leave()
@@ -254,13 +268,44 @@ void onEventPre(GObject *, GstClockTime, GstPad *pad, GstEvent *)
 		if (GST_PAD_IS_SRC(pad))
 			enter(pad);
 		else
-			running.push_back(nullptr);
+			running.push_back({ nullptr, nullptr });
 	});
 }
 
 void onEventPost(GObject *, GstClockTime, GstPad *, gboolean)
 {
 	leave();
+}
+
+/* gst_pad_query() on @pad: its element's query function runs (GStreamer
+ * calls the hook on the pad that answers, not on the asking peer). */
+void onQueryPre(GObject *, GstClockTime, GstPad *pad, GstQuery *query)
+{
+	hook("pad-query-pre", [&] {
+		GstObject *element = GST_OBJECT_PARENT(pad);
+		running.push_back(
+			{ element && GST_IS_ELEMENT(element) ? GST_ELEMENT(element) : nullptr, query });
+	});
+}
+
+void onQueryPost(GObject *, GstClockTime, GstPad *, GstQuery *, gboolean)
+{
+	leave();
+}
+
+/* @reason, and what the element was doing when it copied, if that was
+ * answering a query. */
+std::string reasonOf(const gchar *reason, const Running *frame)
+{
+	std::string text = reason ? reason : "copy";
+	if (!frame || !frame->query)
+		return text;
+	GstQueryType type = GST_QUERY_TYPE(frame->query);
+	if (type == GST_QUERY_ALLOCATION && frame->element && GST_IS_BASE_SINK(frame->element))
+		return text + " by basesink on an ALLOCATION query (it copies the last sample it "
+			      "keeps so that the old pool's buffers can go; enable-last-sample=false "
+			      "avoids it)";
+	return text + " while answering a " + gst_query_type_get_name(type) + " query";
 }
 
 void onPullRangePost(GObject *tracer, GstClockTime, GstPad *pad, GstBuffer *buffer,
@@ -277,8 +322,12 @@ void recordCopy(GstObject *element, gsize bytes, const gchar *reason, gpointer u
 {
 	GstZerocopyTracer *self = GST_ZEROCOPY_TRACER(user);
 	GstElement *who = element && GST_IS_ELEMENT(element) ? GST_ELEMENT(element) : nullptr;
-	if (!who && !running.empty())
-		who = running.back();
+	const Running *frame = nullptr;
+	if (!who && !running.empty()) {
+		frame = &running.back();
+		who = frame->element;
+	}
+	std::string why = reasonOf(reason, frame);
 	TracerState *state = self->state;
 	std::lock_guard<std::mutex> lock(state->mutex);
 	Run *run = runOf(state, who ? topLevel(GST_OBJECT(who)) : nullptr);
@@ -287,7 +336,7 @@ void recordCopy(GstObject *element, gsize bytes, const gchar *reason, gpointer u
 		c.element = who ? GST_OBJECT_NAME(who) : "(unknown)";
 	c.copies++;
 	c.bytes += bytes;
-	c.reasons[reason ? reason : "copy"]++;
+	c.reasons[why]++;
 }
 
 void onCopy(GstObject *element, gsize bytes, const gchar *reason, gpointer user)
@@ -490,6 +539,8 @@ static void gst_zerocopy_tracer_constructed(GObject *object)
 	gst_tracing_register_hook(tracer, "pad-pull-range-post", G_CALLBACK(onPullRangePost));
 	gst_tracing_register_hook(tracer, "pad-push-event-pre", G_CALLBACK(onEventPre));
 	gst_tracing_register_hook(tracer, "pad-push-event-post", G_CALLBACK(onEventPost));
+	gst_tracing_register_hook(tracer, "pad-query-pre", G_CALLBACK(onQueryPre));
+	gst_tracing_register_hook(tracer, "pad-query-post", G_CALLBACK(onQueryPost));
 	gst_tracing_register_hook(tracer, "element-change-state-post",
 				  G_CALLBACK(onStateChangePost));
 	self->state->listener = gst_zcbuf_copy_listener_add(onCopy, self);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "leak_checked_test.h"
+#include "media.h"
 #include "tracer_run.h"
 #include "video_compare.h"
 
@@ -303,6 +304,90 @@ TEST_F(ZerocopyTracer, ChargesHiddenCopiesToTheDecoder)
 	EXPECT_GT(decoded.copies, 0) << r.stderrText;
 	EXPECT_NE(r.copiesLine.find("avdec_h264-0:"), std::string::npos) << r.copiesLine;
 	EXPECT_EQ(r.copiesLine.find("(unknown)"), std::string::npos) << r.copiesLine;
+}
+
+/* An MJPEG file whose frames change size twice: 4 frames of each size. */
+std::string resolutionChangeClip(const zcbuf::test::TempDir &dir)
+{
+	std::string path = dir.file("changes.mjpeg");
+	std::ofstream out(path, std::ios::binary);
+	for (auto [w, h] : { std::pair{ 64, 48 }, std::pair{ 160, 96 }, std::pair{ 32, 32 } }) {
+		zcbuf::test::Stream jpegs = zcbuf::test::encodeJpegs("I420", w, h, 4, "ball");
+		for (GstBuffer *jpeg : jpegs.buffers) {
+			std::vector<std::uint8_t> bytes = zcbuf::test::bytesOf(jpeg);
+			out.write(reinterpret_cast<const char *>(bytes.data()),
+				  static_cast<std::streamsize>(bytes.size()));
+		}
+	}
+	return path;
+}
+
+const char *kLastSampleReason =
+	"gst_memory_copy() of zcbuf memory by basesink on an ALLOCATION query";
+
+/* At each resolution change zcconvert asks downstream for a new pool, and
+ * fakesink answers by deep-copying the last sample it keeps (basesink's
+ * drain): 2 copies, of the 64x48 and the 160x96 frame it holds, charged
+ * to the sink (they were charged to zcconvert, or to "(unknown)" behind a
+ * queue, whose thread runs the query), never to a zcbuf element. */
+TEST_F(ZerocopyTracer, ChargesTheLastSampleCopyToTheSink)
+{
+	zcbuf::test::TempDir dir;
+	std::string clip = resolutionChangeClip(dir);
+	for (const char *between : { "", "queue ! " }) {
+		Report r = runWithTracer("filesrc location=" + clip +
+						 " ! jpegparse ! zcjpegdec ! zcconvert ! "
+						 "video/x-raw,format=BGRx ! " + between +
+						 "fakesink name=sink",
+					 "null");
+		ASSERT_EQ(r.exitStatus, 0) << r.stderrText;
+		const Row &decoded = r.rows["zcjpegdec0:src -> zcconvert0:sink"];
+		EXPECT_EQ(decoded.buffers, 12) << r.stderrText;
+		EXPECT_EQ(decoded.copies, 0) << between;
+		EXPECT_EQ(r.rows["zcconvert0:src -> capsfilter0:sink"].copies, 0) << between;
+		std::string expected = "copies: 2 (" + std::to_string((64 * 48 + 160 * 96) * 4) +
+				       " bytes); sink: 2 x " + kLastSampleReason;
+		EXPECT_EQ(r.copiesLine.rfind(expected, 0), 0u)
+			<< between << "\n" << r.copiesLine;
+		EXPECT_EQ(r.copiesLine.find("(unknown)"), std::string::npos) << r.copiesLine;
+	}
+}
+
+/* The copy is avoidable: a sink that keeps no last sample has nothing to
+ * copy, and the run is zero-copy across both resolution changes. */
+TEST_F(ZerocopyTracer, NoCopyAtResolutionChangesWithoutALastSample)
+{
+	zcbuf::test::TempDir dir;
+	Report r = runWithTracer("filesrc location=" + resolutionChangeClip(dir) +
+					 " ! jpegparse ! zcjpegdec ! zcconvert ! "
+					 "video/x-raw,format=BGRx ! fakesink enable-last-sample=false",
+				 "null");
+	ASSERT_EQ(r.exitStatus, 0) << r.stderrText;
+	EXPECT_EQ(r.rows["zcconvert0:src -> capsfilter0:sink"].buffers, 12) << r.stderrText;
+	EXPECT_EQ(r.copiesLine, "copies: 0 (0 bytes)");
+}
+
+/* An upstream in-place filter on a buffer that a tee shares with a branch
+ * still holding it (an appsink nobody pulls keeps every buffer) must make
+ * the memory writable: GStreamer copies the zcbuf memory inside
+ * videobalance's chain function, and the copy is charged to it. */
+TEST_F(ZerocopyTracer, ChargesAnUpstreamFiltersWritableCopyToIt)
+{
+	Report r = runWithTracer("videotestsrc num-buffers=" + frames() +
+					 " ! video/x-raw,format=BGRx,width=64,height=48 ! zcupload ! "
+					 "tee name=t ! queue ! videobalance saturation=0.5 ! fakesink "
+					 "enable-last-sample=false t. ! queue ! appsink sync=false "
+					 "wait-on-eos=false",
+				 "null");
+	ASSERT_EQ(r.exitStatus, 0) << r.stderrText;
+	long n = std::stol(frames());
+	EXPECT_EQ(r.rows["zcupload0:src -> t:sink"].copies, 0) << r.stderrText;
+	const Row &filtered = r.rows["videobalance0:src -> fakesink0:sink"];
+	EXPECT_EQ(filtered.buffers, n) << r.stderrText;
+	EXPECT_EQ(filtered.copies, n) << r.stderrText;
+	EXPECT_EQ(r.copiesLine, "copies: " + frames() + " (" + std::to_string(n * 64 * 48 * 4) +
+					" bytes); videobalance0: " + frames() +
+					" x gst_memory_copy() of zcbuf memory");
 }
 
 } /* namespace */
