@@ -18,22 +18,17 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 
+#include "guest.h"
 #include "video_compare.h"
 
 namespace test = zcbuf::test;
+using test::DiscontiguousBacking;
+using test::inTheGuest;
 
 namespace {
-
-bool inTheGuest()
-{
-	const char *required = std::getenv("ZCBUF_TEST_REQUIRE");
-	return required && std::string(required).find("module") != std::string::npos;
-}
 
 /* The capture node of vivid instance @instance, empty if none. */
 std::string vividCapture(int instance)
@@ -55,21 +50,6 @@ std::string vividCapture(int instance)
 	}
 	return {};
 }
-
-/* The module's switch for scattered backing made of single pages, which
- * are never contiguous by chance (kernel/backing.c). */
-class DiscontiguousBacking
-{
-public:
-	DiscontiguousBacking() { set("1"); }
-	~DiscontiguousBacking() { set("0"); }
-
-private:
-	static void set(const char *value)
-	{
-		std::ofstream("/sys/module/zcbuf/parameters/debug_discontiguous") << value;
-	}
-};
 
 struct Capture {
 	GstSample *sample = nullptr; /* the last frame */

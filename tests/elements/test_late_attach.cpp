@@ -23,9 +23,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,17 +33,14 @@
 
 #include <gst/zcbuf/gstzcbuf.h>
 
+#include "guest.h"
 #include "media.h"
 
 namespace test = zcbuf::test;
+using test::DiscontiguousBacking;
+using test::inTheGuest;
 
 namespace {
-
-bool inTheGuest()
-{
-	const char *required = std::getenv("ZCBUF_TEST_REQUIRE");
-	return required && std::string(required).find("module") != std::string::npos;
-}
 
 /* An open device node, closed on destruction. */
 class Node
@@ -72,20 +68,6 @@ zcbuf_stats moduleStats(const Node &zcbuf)
 	EXPECT_EQ(ioctl(zcbuf.fd(), ZCBUF_IOC_STATS, &stats), 0) << std::strerror(errno);
 	return stats;
 }
-
-/* The module's switch for scattered backing of single pages. */
-class DiscontiguousBacking
-{
-public:
-	DiscontiguousBacking() { set("1"); }
-	~DiscontiguousBacking() { set("0"); }
-
-private:
-	static void set(const char *value)
-	{
-		std::ofstream("/sys/module/zcbuf/parameters/debug_discontiguous") << value;
-	}
-};
 
 /* A virtual importer that addresses one contiguous range, and its
  * attachments; all go when the file closes. */
@@ -150,6 +132,8 @@ private:
 	std::string error_;
 };
 
+/* Each case: scattered backing made of single pages, the module's
+ * counters, and a contiguous-only device. */
 class LateAttach : public ::testing::Test
 {
 protected:
@@ -160,7 +144,18 @@ protected:
 				FAIL() << "the guest has no /dev/zcbuf or /dev/zcbuf_test";
 			GTEST_SKIP() << "needs zcbuf.ko and zcbuf_test.ko (the VM suite)";
 		}
+		scattered_ = std::make_unique<DiscontiguousBacking>();
+		zcbuf_ = std::make_unique<Node>("/dev/zcbuf");
+		ASSERT_GE(zcbuf_->fd(), 0) << zcbuf_->error();
+		device_ = std::make_unique<ContiguousDevice>();
+		ASSERT_TRUE(device_->ok()) << device_->error();
 	}
+
+	zcbuf_stats stats() { return moduleStats(*zcbuf_); }
+
+	std::unique_ptr<DiscontiguousBacking> scattered_;
+	std::unique_ptr<Node> zcbuf_;
+	std::unique_ptr<ContiguousDevice> device_;
 };
 
 GstCaps *nv12(int width, int height)
@@ -177,12 +172,7 @@ GstCaps *nv12(int width, int height)
  * buffer's GstMemory what the device wrote. The other buffer stays deferred. */
 TEST_F(LateAttach, PoolBufferGetsContiguousBackingFromADeviceThatAttachesLate)
 {
-	DiscontiguousBacking scattered;
-	Node zcbuf("/dev/zcbuf");
-	ASSERT_GE(zcbuf.fd(), 0) << zcbuf.error();
-	ContiguousDevice device;
-	ASSERT_TRUE(device.ok()) << device.error();
-
+	ContiguousDevice &device = *device_;
 	GstBufferPool *pool = gst_zcbuf_buffer_pool_new("module");
 	ASSERT_NE(pool, nullptr);
 	GstCaps *caps = nv12(640, 480);
@@ -194,9 +184,9 @@ TEST_F(LateAttach, PoolBufferGetsContiguousBackingFromADeviceThatAttachesLate)
 	gst_caps_unref(caps);
 	ASSERT_TRUE(gst_buffer_pool_set_config(pool, config));
 
-	zcbuf_stats before = moduleStats(zcbuf);
+	zcbuf_stats before = stats();
 	ASSERT_TRUE(gst_buffer_pool_set_active(pool, TRUE));
-	zcbuf_stats active = moduleStats(zcbuf);
+	zcbuf_stats active = stats();
 	EXPECT_EQ(active.buffers - before.buffers, 2u);
 	EXPECT_EQ(active.deferred - before.deferred, 2u) << "the pool's buffers have backing";
 	EXPECT_EQ(active.bytes, before.bytes);
@@ -206,15 +196,15 @@ TEST_F(LateAttach, PoolBufferGetsContiguousBackingFromADeviceThatAttachesLate)
 	GstMemory *memory = gst_buffer_peek_memory(buffer, 0);
 	ASSERT_TRUE(gst_is_dmabuf_memory(memory));
 	int fd = gst_dmabuf_memory_get_fd(memory);
-	EXPECT_EQ(moduleStats(zcbuf).deferred, active.deferred) << "acquiring allocated it";
+	EXPECT_EQ(stats().deferred, active.deferred) << "acquiring allocated it";
 
 	long attachment = device.attach(fd);
 	ASSERT_GE(attachment, 0) << std::strerror(static_cast<int>(-attachment));
-	EXPECT_EQ(moduleStats(zcbuf).deferred, active.deferred) << "attaching allocated it";
+	EXPECT_EQ(stats().deferred, active.deferred) << "attaching allocated it";
 	unsigned nents = 0;
 	ASSERT_EQ(device.map(attachment, &nents), 0);
 	EXPECT_EQ(nents, 1u) << "the device's mapping is not one contiguous range";
-	zcbuf_stats mapped = moduleStats(zcbuf);
+	zcbuf_stats mapped = stats();
 	EXPECT_EQ(active.deferred - mapped.deferred, 1u) << "the other buffer lost its deferral";
 	EXPECT_EQ(mapped.contiguous - active.contiguous, 1u);
 	EXPECT_EQ(mapped.migrations, active.migrations) << "the first map migrated";
@@ -233,7 +223,7 @@ TEST_F(LateAttach, PoolBufferGetsContiguousBackingFromADeviceThatAttachesLate)
 	}
 	gst_buffer_unmap(buffer, &map);
 	EXPECT_EQ(wrong, 0u) << "the CPU does not see what the device wrote";
-	EXPECT_EQ(moduleStats(zcbuf).migrations, active.migrations);
+	EXPECT_EQ(stats().migrations, active.migrations);
 
 	gst_buffer_unref(buffer);
 	gst_buffer_pool_set_active(pool, FALSE);
@@ -245,12 +235,7 @@ TEST_F(LateAttach, PoolBufferGetsContiguousBackingFromADeviceThatAttachesLate)
  * migrates the backing to one contiguous range, and the frame is intact. */
 TEST_F(LateAttach, AWrittenFrameMigratesToContiguousBackingOnALateAttach)
 {
-	DiscontiguousBacking scattered;
-	Node zcbuf("/dev/zcbuf");
-	ASSERT_GE(zcbuf.fd(), 0) << zcbuf.error();
-	ContiguousDevice device;
-	ASSERT_TRUE(device.ok()) << device.error();
-
+	ContiguousDevice &device = *device_;
 	test::Samples out = test::runPipeline(
 		"videotestsrc num-buffers=1 pattern=smpte ! "
 		"video/x-raw,format=NV12,width=640,height=480 ! zcconvert backend=module ! "
@@ -261,14 +246,14 @@ TEST_F(LateAttach, AWrittenFrameMigratesToContiguousBackingOnALateAttach)
 	ASSERT_TRUE(gst_is_dmabuf_memory(memory));
 	std::vector<std::uint8_t> written = test::bytesOf(frame);
 	ASSERT_FALSE(written.empty());
-	zcbuf_stats before = moduleStats(zcbuf);
+	zcbuf_stats before = stats();
 
 	long attachment = device.attach(gst_dmabuf_memory_get_fd(memory));
 	ASSERT_GE(attachment, 0) << std::strerror(static_cast<int>(-attachment));
 	unsigned nents = 0;
 	ASSERT_EQ(device.map(attachment, &nents), 0);
 	EXPECT_EQ(nents, 1u);
-	zcbuf_stats mapped = moduleStats(zcbuf);
+	zcbuf_stats mapped = stats();
 	EXPECT_EQ(mapped.migrations - before.migrations, 1u);
 	EXPECT_EQ(mapped.contiguous - before.contiguous, 1u);
 	ASSERT_EQ(device.unmap(attachment), 0);
