@@ -168,13 +168,6 @@ GParamSpec *gst_zcbuf_param_spec_chosen_backend(void)
 		nullptr, static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
-gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend)
-{
-	zcbuf::Result<std::shared_ptr<zcbuf::Backend>> opened =
-		backend && *backend ? zcbuf::openBackend(backend) : zcbuf::defaultBackend();
-	return opened && opened.value()->capabilities().dmabuf;
-}
-
 gboolean gst_zcbuf_element_open_backend(GstElement *element, const gchar *backend)
 {
 	init();

@@ -89,10 +89,6 @@ GParamSpec *gst_zcbuf_param_spec_chosen_backend(void);
  */
 gboolean gst_zcbuf_element_open_backend(GstElement *element, const gchar *backend);
 
-/* Whether the backend spec (NULL or "" for the default) gives dma-bufs.
- * Opens the backend: for allocation time, not for caps negotiation. */
-gboolean gst_zcbuf_backend_gives_dmabuf(const gchar *backend);
-
 /* Whether the backend spec may give dma-bufs, answered without opening
  * anything (what caps negotiation asks): a named backend (@backend, else
  * ZCBUF_BACKEND) by its kind, the default by whether a system-memory
