@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -271,23 +272,27 @@ TEST_F(ZerocopyTracer, MemoryStaysBoundedOverManyRuns)
 	 * 1.1 kB a run). The heap of a process running one pipeline
 	 * kCycles times with the tracer, against the same without it
 	 * (GStreamer itself grows by some 100 bytes a run here): the tracer
-	 * adds less than 128 bytes a run. */
+	 * adds less than 128 bytes a run. A leak grows in every window of
+	 * runs; on a busy machine a step comes once (GstTaskPool starting
+	 * one more streaming thread, whose malloc cache stays counted as in
+	 * use), so the growth is the smaller of two 200-run windows. */
+	static_assert(zcbuf::test::kCycles == 400, "two windows of 200 runs");
 	std::string pipeline = "videotestsrc num-buffers=1 ! video/x-raw,width=16,height=16 ! "
 			       "zcupload ! fakesink";
 	auto growth = [&](const char *tracers) {
 		Report r = runWithTracer(pipeline, "cycles", { { "GST_TRACERS", tracers } });
 		EXPECT_EQ(r.exitStatus, 0) << r.stderrText;
-		long warm = heapAfter(r.stderrText, 100);
-		long end = heapAfter(r.stderrText, 100 + zcbuf::test::kCycles);
-		EXPECT_GT(warm, 0) << r.stderrText;
-		EXPECT_GT(end, 0) << r.stderrText;
-		return end - warm;
+		long at[3] = { heapAfter(r.stderrText, 100), heapAfter(r.stderrText, 300),
+			       heapAfter(r.stderrText, 500) };
+		for (long bytes : at)
+			EXPECT_GT(bytes, 0) << r.stderrText;
+		return std::min(at[1] - at[0], at[2] - at[1]);
 	};
 	long with = growth("zerocopy(stderr=false)");
 	long without = growth("");
-	EXPECT_LT(with - without, 128L * zcbuf::test::kCycles)
-		<< "over " << zcbuf::test::kCycles << " runs the heap grew by " << with
-		<< " bytes with the tracer, " << without << " without";
+	EXPECT_LT(with - without, 128L * 200)
+		<< "over 200 runs the heap grew by " << with << " bytes with the tracer, "
+		<< without << " without";
 }
 
 /* A decoder whose frames GStreamer copies: the tracer names it. */

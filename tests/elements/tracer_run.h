@@ -43,7 +43,7 @@ struct TracerReport {
  * pipeline goes to NULL, then gst_deinit), "exit" (exit() with the pipeline
  * still playing and no gst_deinit), "twice" (two runs of one pipeline),
  * "cycles" (100 runs, then kCycles more, printing the heap in use after
- * each part as "zerocopy-heap: runs=N bytes=B").
+ * the first 100 and every 100 after them as "zerocopy-heap: runs=N bytes=B").
  */
 TracerReport runWithTracer(const std::string &pipeline, const std::string &ending,
 			   const std::map<std::string, std::string> &environment = {});
