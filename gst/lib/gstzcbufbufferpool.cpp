@@ -82,6 +82,9 @@ std::vector<zcbuf::Constraints> constraintsFromConfig(GstStructure *config)
 			c.strideAlignment = value;
 		if (gst_structure_get_boolean(s, "contiguous", &flag))
 			c.contiguous = flag;
+		guint64 segment = 0;
+		if (gst_structure_get_uint64(s, "max-segment", &segment))
+			c.maxSegmentSize = static_cast<std::size_t>(segment);
 		if (const gchar *backend = gst_structure_get_string(s, "backend"))
 			c.backend = backend;
 		all.push_back(std::move(c));
@@ -337,13 +340,22 @@ void gst_zcbuf_buffer_pool_config_add_constraints(GstStructure *config, const gc
 						  guint alignment, guint stride_alignment,
 						  gboolean contiguous, const gchar *backend)
 {
+	gst_zcbuf_buffer_pool_config_add_constraints_full(config, consumer, alignment,
+							  stride_alignment, 0, contiguous, backend);
+}
+
+void gst_zcbuf_buffer_pool_config_add_constraints_full(GstStructure *config,
+						       const gchar *consumer, guint alignment,
+						       guint stride_alignment, guint64 max_segment,
+						       gboolean contiguous, const gchar *backend)
+{
 	g_return_if_fail(config != nullptr);
 
-	GstStructure *entry = gst_structure_new("zcbuf-constraint", "consumer", G_TYPE_STRING,
-						consumer ? consumer : "", "alignment",
-						G_TYPE_UINT, alignment, "stride-alignment",
-						G_TYPE_UINT, stride_alignment, "contiguous",
-						G_TYPE_BOOLEAN, contiguous, nullptr);
+	GstStructure *entry = gst_structure_new(
+		"zcbuf-constraint", "consumer", G_TYPE_STRING, consumer ? consumer : "",
+		"alignment", G_TYPE_UINT, alignment, "stride-alignment", G_TYPE_UINT,
+		stride_alignment, "max-segment", G_TYPE_UINT64, max_segment, "contiguous",
+		G_TYPE_BOOLEAN, contiguous, nullptr);
 	if (backend)
 		gst_structure_set(entry, "backend", G_TYPE_STRING, backend, nullptr);
 
@@ -469,11 +481,7 @@ gboolean gst_zcbuf_propose_allocation_full(GstQuery *query, guint min_buffers,
 	GstStructure *config = gst_buffer_pool_get_config(pool);
 	gst_buffer_pool_config_set_params(config, caps, GST_VIDEO_INFO_SIZE(&info), min_buffers, 0);
 	gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
-	for (const zcbuf::ConsumerNeed &need : needs)
-		if (need.contiguous || need.alignment || need.strideAlignment)
-			gst_zcbuf_buffer_pool_config_add_constraints(
-				config, need.consumer.c_str(), static_cast<guint>(need.alignment),
-				static_cast<guint>(need.strideAlignment), need.contiguous, nullptr);
+	zcbuf::internal::addNeedConstraints(config, needs);
 	if (!gst_buffer_pool_set_config(pool, config)) {
 		gst_object_unref(pool);
 		return FALSE;

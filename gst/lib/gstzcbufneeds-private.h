@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <gst/gst.h>
 
@@ -13,6 +14,11 @@
 namespace zcbuf::internal {
 
 ConsumerNeed needFromStructure(const GstStructure *needs);
+
+/* Adds to a pool @config the needs that every buffer must meet, one
+ * constraint entry per consumer: contiguity, alignment, stride alignment
+ * and maximum segment (with the module, met at first map). */
+void addNeedConstraints(GstStructure *config, const std::vector<ConsumerNeed> &needs);
 
 /* The backend a user forces and where it came from: @property when set,
  * else ZCBUF_BACKEND; an empty spec when neither is. */

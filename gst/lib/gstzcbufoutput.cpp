@@ -295,15 +295,7 @@ gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
 		gst_buffer_pool_config_set_params(config, caps, size, min, max);
 		gst_zcbuf_buffer_pool_config_set_alignment_from_query(config, query);
 		addNeeds(element, config, query, true, params);
-		/* Contiguity and alignment are met by every buffer the pool
-		 * allocates (with the module, at first map). */
-		for (const zcbuf::ConsumerNeed &need : needs.value())
-			if (need.contiguous || need.alignment || need.strideAlignment)
-				gst_zcbuf_buffer_pool_config_add_constraints(
-					config, need.consumer.c_str(),
-					static_cast<guint>(need.alignment),
-					static_cast<guint>(need.strideAlignment), need.contiguous,
-					nullptr);
+		zcbuf::internal::addNeedConstraints(config, needs.value());
 		if (!gst_buffer_pool_set_config(pool, config)) {
 			errorOnce(element, "Cannot allocate from zcbuf backend '" + choice->spec +
 						   "' (" + choice->reason +
@@ -369,7 +361,20 @@ ConsumerNeed needFromStructure(const GstStructure *s)
 		need.alignment = value;
 	if (gst_structure_get_uint(s, "stride-align", &value))
 		need.strideAlignment = value;
+	guint64 segment = 0;
+	if (gst_structure_get_uint64(s, "max-segment", &segment))
+		need.maxSegment = static_cast<std::size_t>(segment);
 	return need;
+}
+
+void addNeedConstraints(GstStructure *config, const std::vector<ConsumerNeed> &needs)
+{
+	for (const ConsumerNeed &need : needs)
+		if (need.contiguous || need.alignment || need.strideAlignment || need.maxSegment)
+			gst_zcbuf_buffer_pool_config_add_constraints_full(
+				config, need.consumer.c_str(), static_cast<guint>(need.alignment),
+				static_cast<guint>(need.strideAlignment),
+				static_cast<guint64>(need.maxSegment), need.contiguous, nullptr);
 }
 
 ForcedBackend forcedBackend(const char *property)

@@ -204,6 +204,39 @@ TEST_P(PoolTest, UnmeetableConstraintFailsActivationNamingIt)
 	EXPECT_FALSE(gst_buffer_pool_set_active(pool_, TRUE));
 }
 
+/* A device's segment limit is no obstacle on its own: every backend's
+ * buffers are split at the importing device's limit when it maps them. */
+TEST_P(PoolTest, MaxSegmentAloneIsMet)
+{
+	ASSERT_TRUE(configure(videoCaps("NV12", 640, 480), 2, 0, [](GstStructure *config) {
+		gst_zcbuf_buffer_pool_config_add_constraints_full(config, "dma-engine", 0, 0,
+								  65536, FALSE, nullptr);
+	}));
+	EXPECT_TRUE(gst_buffer_pool_set_active(pool_, TRUE));
+}
+
+/* One consumer needs the frame contiguous, another takes segments of at
+ * most 64 KiB: a 460800-byte frame cannot be both, and the pool does not
+ * start. The control, contiguity alone, starts where the backend has
+ * contiguous memory (the module in the guest); elsewhere the case skips. */
+TEST_P(PoolTest, ContiguityAndASmallerMaxSegmentFailActivation)
+{
+	auto contiguous = [](GstStructure *config) {
+		gst_zcbuf_buffer_pool_config_add_constraints(config, "isp", 0, 0, TRUE, nullptr);
+	};
+	ASSERT_TRUE(configure(videoCaps("NV12", 640, 480), 2, 0, contiguous));
+	if (!gst_buffer_pool_set_active(pool_, TRUE))
+		GTEST_SKIP() << spec() << " has no 460800-byte contiguous buffers";
+	ASSERT_TRUE(gst_buffer_pool_set_active(pool_, FALSE));
+
+	ASSERT_TRUE(configure(videoCaps("NV12", 640, 480), 2, 0, [](GstStructure *config) {
+		gst_zcbuf_buffer_pool_config_add_constraints(config, "isp", 0, 0, TRUE, nullptr);
+		gst_zcbuf_buffer_pool_config_add_constraints_full(config, "dma-engine", 0, 0,
+								  65536, FALSE, nullptr);
+	}));
+	EXPECT_FALSE(gst_buffer_pool_set_active(pool_, TRUE));
+}
+
 TEST_P(PoolTest, ConflictingConstraintsAreRefusedAtConfig)
 {
 	EXPECT_FALSE(configure(videoCaps("NV12", 64, 64), 1, 0, [](GstStructure *config) {

@@ -43,6 +43,12 @@ struct ConsumerNeed {
 	bool contiguous = false;
 	std::size_t alignment = 0;
 	std::size_t strideAlignment = 0;
+	/* Largest scatter-gather segment the consumer's device takes, 0 for
+	 * any. Not part of the choice (the module, first for any device
+	 * need, splits at the device's own limit when it maps): it becomes a
+	 * pool constraint, so that it conflicts with a contiguity need on a
+	 * larger buffer, naming both. */
+	std::size_t maxSegment = 0;
 	/* The consumer copies what it cannot import (zckmssink allow-copy):
 	 * a forced backend need not meet this need. */
 	bool optional = false;

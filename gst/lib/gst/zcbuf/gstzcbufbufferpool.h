@@ -53,6 +53,19 @@ void gst_zcbuf_buffer_pool_config_add_constraints(GstStructure *config,
 						  const gchar *backend);
 
 /**
+ * gst_zcbuf_buffer_pool_config_add_constraints_full:
+ * @max_segment: the largest scatter-gather segment the consumer's device
+ *   takes, 0 for any; with @contiguous (anyone's) and buffers larger than
+ *   it, the pool fails to start naming both
+ *
+ * As gst_zcbuf_buffer_pool_config_add_constraints(), with a segment limit.
+ */
+void gst_zcbuf_buffer_pool_config_add_constraints_full(GstStructure *config,
+						       const gchar *consumer, guint alignment,
+						       guint stride_alignment, guint64 max_segment,
+						       gboolean contiguous, const gchar *backend);
+
+/**
  * gst_zcbuf_buffer_pool_config_set_alignment_from_query:
  * @config: a pool configuration whose params already hold the caps
  * @query: an answered ALLOCATION query
