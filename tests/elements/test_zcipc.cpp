@@ -4,7 +4,9 @@
  * child and this one), the same GstMemory per buffer across frames, fd
  * counts of both processes, consumers killed with SIGKILL while the
  * producer streams, a producer killed under its consumer, a late joiner, a
- * caps change, three consumers, and a consumer that never releases.
+ * caps change, three consumers, a consumer that never releases, one that
+ * is stopped (SIGSTOP) beside one that streams, and the zerocopy tracer in
+ * the consumer's process.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -22,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include <gst/allocators/allocators.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/check/gstharness.h>
@@ -31,8 +35,10 @@
 #include <gtest/gtest.h>
 
 #include "fd_count.h"
+#include "guest.h"
 #include "jpeg_reference.h"
 #include "media.h"
+#include "tracer_run.h"
 
 extern char **environ;
 
@@ -526,6 +532,118 @@ TEST(Zcipc, ThreeConsumersAndOneThatNeverReleases)
 	gst_buffer_unref(again);
 	for (GstHarness *h : { a, b, hoarder })
 		gst_harness_teardown(h);
+}
+
+/* A consumer process stopped with SIGSTOP takes nothing and releases
+ * nothing: after max-pending frames the producer drops its frames (sends
+ * never block), and the consumer beside it keeps its frame rate. Frames
+ * at 100 fps from a live source, counted over one second before and one
+ * second during the stop. */
+TEST(Zcipc, AStoppedConsumerDoesNotSlowTheOthers)
+{
+	std::string path = socketPath("stopped");
+	Pipeline producer("videotestsrc is-live=true ! "
+			  "video/x-raw,format=NV12,width=64,height=48,framerate=100/1 ! "
+			  "zcipcsink name=sink max-pending=3 socket-path=" +
+			  path);
+	GstElement *sink = producer.get("sink");
+	ASSERT_TRUE(producer.play());
+	ASSERT_TRUE(waitFor([&] { return exists(path); }));
+
+	Launch stalled("zcipcsrc socket-path=" + path + " ! fakesink");
+	ASSERT_GT(stalled.pid(), 0);
+	Pipeline streaming("zcipcsrc socket-path=" + path + " ! fakesink name=out");
+	Counter received;
+	received.attach(streaming.get("out"));
+	ASSERT_TRUE(streaming.play());
+	ASSERT_TRUE(waitFor([&] { return consumers(sink) == 2 && received.frames > 10; }));
+
+	auto framesInOneSecond = [&] {
+		int before = received.frames;
+		std::this_thread::sleep_for(1s);
+		return received.frames - before;
+	};
+	int running = framesInOneSecond();
+	guint64 droppedBefore = dropped(sink);
+	stalled.kill(SIGSTOP);
+	/* Its max-pending frames go first; then every frame is dropped for it. */
+	std::this_thread::sleep_for(200ms);
+	int whileStopped = framesInOneSecond();
+	guint64 droppedWhileStopped = dropped(sink) - droppedBefore;
+	stalled.kill(SIGCONT);
+	std::printf("frames a second: %d with both running, %d with one stopped; %llu dropped "
+		    "for the stopped one\n",
+		    running, whileStopped, static_cast<unsigned long long>(droppedWhileStopped));
+
+	EXPECT_GT(running, slow() ? 10 : 50) << "frames a second with both consumers running";
+	EXPECT_GE(whileStopped, running * 7 / 10)
+		<< running << " frames a second before the stop, " << whileStopped << " during it";
+	EXPECT_GE(droppedWhileStopped, static_cast<guint64>(whileStopped) / 2)
+		<< "the stopped consumer's frames are dropped, not queued";
+	EXPECT_EQ(producer.end(0ms), "");
+	EXPECT_EQ(streaming.end(0ms), "");
+}
+
+/* The zerocopy tracer in the consumer's process: zcipcsrc's frames are in
+ * fd memory (dma-buf memory in the guest), and nothing is copied. */
+TEST(Zcipc, TheTracerInTheConsumerProcessSeesNoCopy)
+{
+	std::string path = socketPath("tracer");
+	Pipeline producer("videotestsrc is-live=true ! " + std::string(kCaps) +
+			  " ! zcconvert ! zcipcsink name=sink socket-path=" + path);
+	ASSERT_TRUE(producer.play());
+	ASSERT_TRUE(waitFor([&] { return exists(path); }));
+
+	zcbuf::test::TracerReport r = zcbuf::test::runWithTracer(
+		"zcipcsrc socket-path=" + path + " num-buffers=10 ! fakesink", "null");
+	ASSERT_EQ(r.exitStatus, 0) << r.stderrText;
+	ASSERT_EQ(r.rows.count("zcipcsrc0:src -> fakesink0:sink"), 1u) << r.stderrText;
+	const zcbuf::test::TracerRow &row = r.rows["zcipcsrc0:src -> fakesink0:sink"];
+	EXPECT_EQ(row.buffers, 10);
+	EXPECT_EQ(row.fd + row.dmabuf, 100.0) << r.stderrText;
+	EXPECT_EQ(row.system, 0.0);
+	EXPECT_EQ(r.copiesLine, "copies: 0 (0 bytes)");
+	EXPECT_EQ(producer.end(0ms), "");
+}
+
+/* Real dma-bufs across the socket: the producer's frames come from the
+ * zcbuf module (zcconvert backend=module), and the consumer's memory is
+ * dma-buf memory whose fd the module exported (fdinfo's exp_name), with the
+ * producer's pixels. In the guest; on a machine without the module the case
+ * skips, unless ZCBUF_TEST_REQUIRE names it (the guest), where it fails. */
+TEST(Zcipc, ModuleDmabufsCrossAsDmabufs)
+{
+	if (access("/dev/zcbuf", F_OK) != 0) {
+		if (zcbuf::test::inTheGuest())
+			FAIL() << "the guest has no /dev/zcbuf";
+		GTEST_SKIP() << "needs the zcbuf module (the VM suite)";
+	}
+	std::string path = socketPath("dmabuf");
+	Pipeline producer("videotestsrc is-live=true pattern=white ! " + std::string(kCaps) +
+			  " ! zcconvert backend=module ! zcipcsink socket-path=" + path);
+	ASSERT_TRUE(producer.play());
+	ASSERT_TRUE(waitFor([&] { return exists(path); }));
+	GstHarness *h = consumerOf(path);
+	for (int i = 0; i < 5; i++) {
+		GstBuffer *buffer = gst_harness_pull(h);
+		ASSERT_NE(buffer, nullptr);
+		GstMemory *memory = gst_buffer_peek_memory(buffer, 0);
+		ASSERT_TRUE(gst_is_dmabuf_memory(memory));
+		std::ifstream info("/proc/self/fdinfo/" +
+				   std::to_string(gst_dmabuf_memory_get_fd(memory)));
+		std::string text((std::istreambuf_iterator<char>(info)),
+				 std::istreambuf_iterator<char>());
+		EXPECT_NE(text.find("exp_name:\tzcbuf"), std::string::npos) << text;
+		GstVideoMeta *meta = gst_buffer_get_video_meta(buffer);
+		ASSERT_NE(meta, nullptr);
+		GstMapInfo map;
+		ASSERT_TRUE(gst_buffer_map(buffer, &map, GST_MAP_READ));
+		EXPECT_EQ(map.data[meta->offset[0] + 5], 235) << "luma of a white frame";
+		gst_buffer_unmap(buffer, &map);
+		gst_buffer_unref(buffer);
+	}
+	gst_harness_teardown(h);
+	EXPECT_EQ(producer.end(0ms), "");
 }
 
 TEST(Zcipc, TheSinkProposesAPoolAndNamesAnotherProcessAsConsumer)
