@@ -117,12 +117,13 @@ inline double cpuSeconds()
 	       (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-/* Runs @pipeline to EOS; exits on an error. */
-inline void runToEos(GstElement *pipeline, const std::string &description)
+} /* namespace detail */
+
+/* Waits for EOS of a playing @pipeline; an error or 120 s without EOS
+ * ends the program. */
+inline void waitForEos(GstElement *pipeline, const std::string &description)
 {
 	GstBus *bus = gst_element_get_bus(pipeline);
-	if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-		fail("cannot start: " + description);
 	GstMessage *message = gst_bus_timed_pop_filtered(
 		bus, 120 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
 	if (!message || GST_MESSAGE_TYPE(message) != GST_MESSAGE_EOS) {
@@ -133,6 +134,16 @@ inline void runToEos(GstElement *pipeline, const std::string &description)
 	}
 	gst_message_unref(message);
 	gst_object_unref(bus);
+}
+
+namespace detail {
+
+/* Runs @pipeline to EOS; exits on an error. */
+inline void runToEos(GstElement *pipeline, const std::string &description)
+{
+	if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+		fail("cannot start: " + description);
+	waitForEos(pipeline, description);
 	gst_element_set_state(pipeline, GST_STATE_NULL);
 }
 

@@ -249,6 +249,19 @@ def check_targets(results, targets):
         if not cases:
             checks.append(Check(target, "", None, "not measured", False))
             continue
+        if target["op"] == "value<=":
+            # An absolute bound (a latency), judged on the subject alone;
+            # the "ratio" column then holds the subject's value.
+            for case in cases:
+                subject = find_subject(results, target["group"], case, target["subject"])
+                if not subject:
+                    checks.append(Check(target, case, None, "subject or baseline missing", False))
+                    continue
+                value = results[subject].median
+                met = value <= target["value"]
+                state = "info" if target.get("info") else ("met" if met else "MISSED")
+                checks.append(Check(target, case, value, state, results[subject].busy))
+            continue
         baselines = target["baseline"]
         if isinstance(baselines, str):
             baselines = [baselines]

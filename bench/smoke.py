@@ -27,6 +27,7 @@ EXPECTED = {
     "bench_main_job": {"main-job", "main-job-cpu"},
     "bench_thumbnail": {"thumbnail-cost"},
     "bench_zcconvert": {"zcconvert", "zcconvert-memory-bound", "memory-bandwidth"},
+    "bench_ipc": {"ipc-throughput", "ipc-cpu", "ipc-latency-p50", "ipc-latency-p99"},
 }
 
 

@@ -185,6 +185,14 @@ class TargetTest(unittest.TestCase):
         with self.assertRaises(harness.HarnessError):
             harness.check_targets(results, [self.target(why="")])
 
+    def test_an_absolute_bound_is_judged_on_the_subject_alone(self):
+        results = results_of([row("g", "c", "zc", 150.0, unit="us"),
+                              row("g", "d", "zc", 250.0, unit="us")])
+        bound = self.target(case="", op="value<=", value=200.0, baseline=None)
+        checks = sorted(harness.check_targets(results, [bound]), key=lambda c: c.case)
+        self.assertEqual([(c.case, c.ratio, c.state) for c in checks],
+                         [("c", 150.0, "met"), ("d", 250.0, "MISSED")])
+
     def test_an_unmeasured_target_is_reported(self):
         results = results_of([row("other", "c", "zc", 30.0)])
         self.assertEqual(harness.check_targets(results, [self.target()])[0].state, "not measured")
