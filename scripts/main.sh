@@ -6,7 +6,13 @@
 # whose frames change size twice mid-stream, which must be zero-copy too:
 # each change renegotiates every link and replaces every pool.
 #
-#   scripts/main.sh [--input CLIP] [--out DIR] [--backend SPEC] [--frames N]
+#   scripts/main.sh [--input CLIP] [--out DIR] [--backend SPEC] [--frames N] [--two-process]
+#
+# --two-process: the same job split over two processes: the decoder and
+# converter hand their frames to zcipcsink, a second gst-launch-1.0 takes
+# them with zcipcsrc and thumbnails them, zcbuf-snap takes a snapshot from
+# outside while the clip plays (at its frame rate), and both processes'
+# tracer tables must show zero copies.
 #
 # CLIP: any container parsebin understands with MJPEG in it (AVI, Matroska,
 # QuickTime, raw JPEG frames); without one, a 1080p clip is generated.
@@ -22,13 +28,15 @@ input=""
 out="$build/main-job"
 backend=""
 frames=300
+two_process=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--input) input=$(realpath "$2"); shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--backend) backend=$2; shift 2 ;;
 	--frames) frames=$2; shift 2 ;;
-	*) sed -n '2,18p' "$0" >&2; exit 2 ;;
+	--two-process) two_process=1; shift ;;
+	*) sed -n '2,24p' "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -66,6 +74,39 @@ run_job() {
 	echo "main job: gst-launch-1.0 ${pipeline[*]}"
 	GST_TRACERS="zerocopy(file=$2)" gst-launch-1.0 -q "${pipeline[@]}"
 }
+
+if [ "$two_process" = 1 ]; then
+	socket="$out/frames.sock"
+	rm -f "$socket" "$out"/zerocopy-*.tsv "$out/snapshot.jpg"
+	producer=(filesrc location="$input" ! parsebin ! zcjpegdec name=decode n-threads=2
+		! zcconvert name=convert ! capsfilter name=format caps=video/x-raw,format=BGRx
+		! zcipcsink name=share socket-path="$socket")
+	consumer=(zcipcsrc name=receive socket-path="$socket"
+		! zcthumbnail name=thumbnail location="$out/thumbnails/thumbnail-%05d.jpg"
+			interval=1000000000
+		! fakesink name=sink enable-last-sample=false)
+	echo "main job, producer: gst-launch-1.0 ${producer[*]}"
+	GST_TRACERS="zerocopy(file=$out/zerocopy-producer.tsv)" gst-launch-1.0 -q "${producer[@]}" &
+	producer_pid=$!
+	for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.05; done
+	echo "main job, consumer: gst-launch-1.0 ${consumer[*]}"
+	GST_TRACERS="zerocopy(file=$out/zerocopy-consumer.tsv)" gst-launch-1.0 -q "${consumer[@]}" &
+	consumer_pid=$!
+	sleep 0.5
+	echo "main job, from outside: zcbuf-snap $socket $out/snapshot.jpg --width 320"
+	status=0
+	"$build/gst/tools/zcbuf-snap" "$socket" "$out/snapshot.jpg" --width 320 || status=1
+	wait "$producer_pid" || status=1
+	wait "$consumer_pid" || status=1
+	received=$(awk -F'\t' '$2 ~ /^receive:src/ { print $3 }' "$out/zerocopy-consumer.tsv")
+	echo "main job: the consumer received ${received:-0} of $frames frames;" \
+		"$(find "$out/thumbnails" -name 'thumbnail-*.jpg' | wc -l) thumbnails in $out/thumbnails"
+	"$root/scripts/check-zero-copy.py" "$out/zerocopy-producer.tsv" decode convert format ||
+		status=1
+	"$root/scripts/check-zero-copy.py" "$out/zerocopy-consumer.tsv" receive thumbnail ||
+		status=1
+	exit $status
+fi
 
 start=$(date +%s.%N)
 run_job "$input" "$out/zerocopy.tsv" "$out/thumbnails/thumbnail-%05d.jpg"
