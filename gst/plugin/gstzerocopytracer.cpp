@@ -283,8 +283,14 @@ void onQueryPre(GObject *, GstClockTime, GstPad *pad, GstQuery *query)
 {
 	hook("pad-query-pre", [&] {
 		GstObject *element = GST_OBJECT_PARENT(pad);
-		running.push_back(
-			{ element && GST_IS_ELEMENT(element) ? GST_ELEMENT(element) : nullptr, query });
+		if (element && GST_IS_ELEMENT(element))
+			running.push_back({ GST_ELEMENT(element), query });
+		else if (!running.empty())
+			/* A ghost pad's internal pad: the code running is still
+			 * the outer frame's (a push-post or query-post pops it). */
+			running.push_back(running.back());
+		else
+			running.push_back({ nullptr, query });
 	});
 }
 
