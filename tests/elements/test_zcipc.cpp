@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -559,8 +560,12 @@ long rssOf(pid_t pid)
  * frames/s and one consumer process stays connected throughout: a new
  * consumer every 200 ms, each living for up to 3 of them, ended by SIGKILL
  * or SIGTERM in turn. After the first quarter (warm: pools and caches at
- * their size) and at the end, both long-lived processes' fds and resident
- * memory are sampled: fds the same, memory within 1 MiB. */
+ * their size), after five eighths and at the end, both long-lived
+ * processes' fds and resident memory are sampled: fds the same at the end
+ * as when warm; memory grown by under 512 KiB in at least one of the two
+ * windows. A leak grows both (each sees ~35 consumers come and go); a
+ * busy machine (the whole suite on 2 cores once grew one window) or a
+ * late arena growth grows one. */
 TEST(Zcipc, SoakWithConsumersJoiningAndLeaving)
 {
 	const char *env = g_getenv("ZCBUF_SOAK_SECONDS");
@@ -583,11 +588,11 @@ TEST(Zcipc, SoakWithConsumersJoiningAndLeaving)
 			       rssOf(steady.pid()) };
 	};
 	std::vector<std::unique_ptr<Launch>> churn;
-	Sample warm;
+	Sample warm, middle;
 	int joined = 0;
 	auto start = std::chrono::steady_clock::now();
 	auto elapsed = [&] { return std::chrono::steady_clock::now() - start; };
-	bool warmTaken = false;
+	bool warmTaken = false, middleTaken = false;
 	while (elapsed() < std::chrono::seconds(seconds)) {
 		churn.push_back(std::make_unique<Launch>("zcipcsrc socket-path=" + path + " ! fakesink"));
 		joined++;
@@ -608,17 +613,24 @@ TEST(Zcipc, SoakWithConsumersJoiningAndLeaving)
 			warm = sample();
 			warmTaken = true;
 		}
+		if (!middleTaken && elapsed() > std::chrono::seconds(seconds) * 5 / 8) {
+			churn.clear();
+			ASSERT_TRUE(waitFor([&] { return consumers(sink) == 1; }));
+			middle = sample();
+			middleTaken = true;
+		}
 	}
 	churn.clear();
 	ASSERT_TRUE(waitFor([&] { return consumers(sink) == 1; }));
 	Sample end = sample();
 	std::printf("soak: %d s, %d consumers joined and left; producer %d fds %d memfds %ld kB -> "
-		    "%d fds %d memfds %ld kB; steady consumer %d fds %d memfds %ld kB -> %d fds %d "
-		    "memfds %ld kB\n",
+		    "%ld kB -> %d fds %d memfds %ld kB; steady consumer %d fds %d memfds %ld kB -> "
+		    "%ld kB -> %d fds %d memfds %ld kB\n",
 		    seconds, joined, warm.producerFds.others, warm.producerFds.memfds,
-		    warm.producerRss, end.producerFds.others, end.producerFds.memfds,
-		    end.producerRss, warm.consumerFds.others, warm.consumerFds.memfds,
-		    warm.consumerRss, end.consumerFds.others, end.consumerFds.memfds, end.consumerRss);
+		    warm.producerRss, middle.producerRss, end.producerFds.others,
+		    end.producerFds.memfds, end.producerRss, warm.consumerFds.others,
+		    warm.consumerFds.memfds, warm.consumerRss, middle.consumerRss,
+		    end.consumerFds.others, end.consumerFds.memfds, end.consumerRss);
 	EXPECT_TRUE(sameFds(end.producerFds, warm.producerFds, 2))
 		<< describe(end.producerFds, warm.producerFds);
 	EXPECT_TRUE(sameFds(end.consumerFds, warm.consumerFds, 2))
@@ -627,11 +639,12 @@ TEST(Zcipc, SoakWithConsumersJoiningAndLeaving)
 	 * memory; leaks are valgrind's to find there. In the guest (TCG) the
 	 * first quarter is not yet warm (19 consumers in 20 s, the producer
 	 * still growing its pools): the fds are checked there, not memory. */
+	auto leastGrowth = [](long a, long b, long c) { return std::min(b - a, c - b); };
 	if (!slow() && !zcbuf::test::inTheGuest()) {
-		EXPECT_LT(end.producerRss - warm.producerRss, 1024);
+		EXPECT_LT(leastGrowth(warm.producerRss, middle.producerRss, end.producerRss), 512);
 	}
 	if (!zcbuf::test::inTheGuest()) {
-		EXPECT_LT(end.consumerRss - warm.consumerRss, 1024);
+		EXPECT_LT(leastGrowth(warm.consumerRss, middle.consumerRss, end.consumerRss), 512);
 	}
 	EXPECT_EQ(producer.end(0ms), "");
 }
