@@ -7,12 +7,19 @@
 # each change renegotiates every link and replaces every pool.
 #
 #   scripts/main.sh [--input CLIP] [--out DIR] [--backend SPEC] [--frames N] [--two-process]
+#                   [--display]
 #
 # --two-process: the same job split over two processes: the decoder and
 # converter hand their frames to zcipcsink, a second gst-launch-1.0 takes
 # them with zcipcsrc and thumbnails them, zcbuf-snap takes a snapshot from
 # outside while the clip plays (at its frame rate), and both processes'
 # tracer tables must show zero copies.
+#
+# --display: the same job ending on a screen instead of fakesink: in the
+# test suite's QEMU guest (virtio-gpu display), zckmssink shows the frames,
+# a PNG of what QEMU displayed is saved as DIR/display/main-job.png, and the
+# tracer's table must show zero copies (zcconvert writes straight into the
+# display's own buffers). Default clip: 60 frames of 1280x720 (TCG is slow).
 #
 # CLIP: any container parsebin understands with MJPEG in it (AVI, Matroska,
 # QuickTime, raw JPEG frames); without one, a 1080p clip is generated.
@@ -28,15 +35,18 @@ input=""
 out="$build/main-job"
 backend=""
 frames=300
+frames_given=0
 two_process=0
+display=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--input) input=$(realpath "$2"); shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--backend) backend=$2; shift 2 ;;
-	--frames) frames=$2; shift 2 ;;
+	--frames) frames=$2; frames_given=1; shift 2 ;;
 	--two-process) two_process=1; shift ;;
-	*) sed -n '2,24p' "$0" >&2; exit 2 ;;
+	--display) display=1; shift ;;
+	*) sed -n '2,29p' "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -53,11 +63,37 @@ mkdir -p "$out/thumbnails"
 rm -f "$out"/thumbnails/thumbnail-*.jpg "$out"/zerocopy*.tsv
 
 if [ -z "$input" ]; then
-	input="$out/clip.avi"
-	echo "main job: generating a ${frames}-frame 1080p MJPEG clip in $input"
+	width=1920 height=1080
+	if [ "$display" = 1 ]; then
+		width=1280 height=720
+		[ "$frames_given" = 1 ] || frames=60
+	fi
+	input="$out/clip-${width}x${height}-$frames.avi"
+	echo "main job: generating a ${frames}-frame ${width}x${height} MJPEG clip in $input"
 	gst-launch-1.0 -q videotestsrc num-buffers="$frames" pattern=smpte horizontal-speed=6 \
-		! video/x-raw,width=1920,height=1080,framerate=30/1 \
+		! video/x-raw,width=$width,height=$height,framerate=30/1 \
 		! jpegenc quality=85 ! avimux ! filesink location="$input"
+fi
+
+if [ "$display" = 1 ]; then
+	# vm-run keeps the guest's view of the working directory: the clip
+	# must be under it (the guest's /tmp is its own).
+	mkdir -p "$out/display"
+	rm -f "$out/display/main-job.png"
+	cd "$(dirname "$input")"
+	status=0
+	"$build/tests/vm/vm-run" --modprobe virtio_gpu \
+		--env GST_PLUGIN_SYSTEM_PATH_1_0="$build/tests/elements/vm-kms-plugins" \
+		--env GST_PLUGIN_PATH_1_0="$build/gst/plugin" \
+		--screendump-dir "$out/display" --timeout 900 \
+		-- "$root/scripts/display-job.sh" "$input" "$root" || status=1
+	if [ -s "$out/display/main-job.png" ]; then
+		echo "main job on the display: what QEMU displayed is in $out/display/main-job.png"
+	else
+		echo "main job on the display: no screenshot came back" >&2
+		status=1
+	fi
+	exit $status
 fi
 
 # One run of the job on $1, the tracer's table in $2, thumbnails named $3.

@@ -24,10 +24,27 @@ namespace zcbuf::internal {
 
 namespace {
 
-/* Dumb buffers are images: ask for rows of this many 32-bit pixels, so the
- * pitch is a whole page on drivers that do not pad it. */
+/* Dumb buffers are images. Without a known image shape, ask for rows of
+ * this many 32-bit pixels, so the pitch is a whole page on drivers that do
+ * not pad it. */
 constexpr std::uint32_t kRowPixels = 1024;
 constexpr std::uint32_t kBitsPerPixel = 32;
+
+/* Pixels a row of the dumb buffer: the image's own first-plane pitch in
+ * 32-bit pixels where it has one. virtio-gpu backs each dumb buffer with a
+ * host resource of the shape asked for here and refuses to scan out (or
+ * transfer) a framebuffer that does not fit in it: a 1280x800 frame in a
+ * 1024-pixel-wide buffer never reaches QEMU's display (its answer is
+ * VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER). */
+std::uint32_t rowPixels(const AllocationRequest &request)
+{
+	if (request.strides.empty())
+		return kRowPixels;
+	const std::size_t pitch = request.strides[0];
+	if (pitch == 0 || pitch % (kBitsPerPixel / 8) != 0 || pitch / 4 > UINT32_MAX)
+		return kRowPixels;
+	return static_cast<std::uint32_t>(pitch / (kBitsPerPixel / 8));
+}
 
 class DrmBackend final : public Backend
 {
@@ -50,14 +67,15 @@ public:
 protected:
 	Result<Allocation> allocateBacking(const AllocationRequest &request) override
 	{
-		const std::size_t rowBytes = kRowPixels * kBitsPerPixel / 8;
+		const std::uint32_t width = rowPixels(request);
+		const std::size_t rowBytes = std::size_t(width) * kBitsPerPixel / 8;
 		std::size_t rows = (request.size + rowBytes - 1) / rowBytes;
 		if (rows > UINT32_MAX)
 			return Error(EINVAL, std::to_string(request.size) +
 						     " bytes is too large for a dumb buffer");
 
 		struct drm_mode_create_dumb create = {};
-		create.width = kRowPixels;
+		create.width = width;
 		create.height = static_cast<std::uint32_t>(rows);
 		create.bpp = kBitsPerPixel;
 		if (drmIoctl(card_.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) < 0)

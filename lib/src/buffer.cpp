@@ -144,6 +144,7 @@ Result<void> Buffer::allocateLocked()
 	request.name = name_;
 	request.constraints = std::move(collated).value();
 	request.readOnly = readOnly_;
+	request.strides = properties_.strides;
 	Result<Allocation> allocation = backend->allocate(request);
 	if (!allocation)
 		return allocation.error();

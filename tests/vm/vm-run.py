@@ -4,7 +4,7 @@
 
 usage: vm-run [--module zcbuf|zcbuf_test]... [--modprobe NAME[:param=value,...]]...
               [--env KEY=VALUE]... [--timeout SECONDS] [--memory MIB]
-              [--cpus N] [--keep] -- COMMAND [ARGS...]
+              [--cpus N] [--keep] [--screendump-dir DIR] -- COMMAND [ARGS...]
 
 The guest (qemu-system-x86_64 -accel tcg) boots the configured kernel with a
 busybox initramfs made on the fly, mounts the host's root read-only over 9p,
@@ -16,16 +16,25 @@ out or died or a module failed to load. A clean exit turns into a failure
 (status 1) when the guest's dmesg shows a warning, BUG, oops or the like.
 Messages of our own start with "# vm-run:", which TAP parsers ignore.
 
+Screendumps: the guest has a virtio-gpu display. A guest program that
+writes NAME.request (containing "ppm" or "png") into the directory named
+by $ZCBUF_VM_SCREENDUMP_DIR gets NAME.ppm or NAME.png there: what QEMU's
+`screendump` (QMP) saw on the display at that moment (NAME.error with
+QEMU's answer if it failed). With --screendump-dir the files are
+copied to DIR on the host when the guest is done.
+
 Meson configures this file into the build directory (see meson.build);
 the settings below are filled in there and can be overridden with
 VM_RUN_<NAME> environment variables (e.g. VM_RUN_KVER).
 """
 
+import json
 import os
 import re
 import shlex
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -111,7 +120,8 @@ def parse_args(argv):
     if not command:
         usage_error('no command')
     args = {'modules': [], 'modprobe': [], 'env': [], 'timeout': 300.0,
-            'memory': 2048, 'cpus': 2, 'keep': False, 'command': command}
+            'memory': 2048, 'cpus': 2, 'keep': False, 'command': command,
+            'screendump_dir': None}
     i = 0
     while i < len(opts):
         opt = opts[i]
@@ -144,6 +154,8 @@ def parse_args(argv):
             args['memory'] = int(value)
         elif opt == '--cpus':
             args['cpus'] = int(value)
+        elif opt == '--screendump-dir':
+            args['screendump_dir'] = value
         else:
             usage_error('unknown option %s' % opt)
     return args
@@ -320,7 +332,8 @@ def job_env(args):
     env.update({'HOME': '/tmp/home', 'TMPDIR': '/tmp',
                 'XDG_RUNTIME_DIR': '/run/user/%d' % os.getuid(),
                 'GST_REGISTRY': '/tmp/gst-registry.bin', 'TERM': 'dumb',
-                'ZCBUF_VM': '1'})
+                'ZCBUF_VM': '1',
+                'ZCBUF_VM_SCREENDUMP_DIR': '/run/vm-job/' + SCREENDUMPS})
     env.update(dict(args['env']))
     return env
 
@@ -387,7 +400,86 @@ def qemu_command(args, tmp, jobdir):
         '-virtfs', 'local,path=%s,mount_tag=job,security_model=none,'
                    'multidevs=remap' % jobdir,
         '-device', 'virtio-gpu-pci',
+        '-qmp', 'unix:%s,server=on,wait=off' % os.path.join(tmp, 'qmp'),
     ]
+
+
+# ---- screendumps -----------------------------------------------------------
+
+# In the job share: requests from the guest, images from us.
+SCREENDUMPS = 'screendump'
+
+
+class Monitor:
+    """QEMU's machine protocol (QMP) on a Unix socket: one command at a
+    time; connected on first use."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = None
+        self.pending = b''
+
+    def _message(self):
+        while b'\n' not in self.pending:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError('the monitor closed')
+            self.pending += chunk
+        line, self.pending = self.pending.split(b'\n', 1)
+        return json.loads(line)
+
+    def execute(self, command, arguments=None):
+        """None on success, else the monitor's error text."""
+        if self.sock is None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(60)
+            self.sock.connect(self.path)
+            self._message()  # the greeting
+            self.execute('qmp_capabilities')
+        request = {'execute': command}
+        if arguments:
+            request['arguments'] = arguments
+        self.sock.sendall(json.dumps(request).encode() + b'\n')
+        while True:
+            answer = self._message()
+            if 'return' in answer:
+                return None
+            if 'error' in answer:
+                return answer['error'].get('desc', str(answer['error']))
+            # an event: not our answer
+
+
+def serve_screendumps(monitor, requests, done):
+    """Answers the guest's NAME.request files until done is set."""
+    while not done.wait(0.05):
+        try:
+            names = sorted(os.listdir(requests))
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith('.request'):
+                continue
+            base = name[:-len('.request')]
+            request = os.path.join(requests, name)
+            fmt = (read_file(request) or '').strip() or 'ppm'
+            os.unlink(request)
+            if fmt not in ('ppm', 'png'):
+                answer = 'unknown format %r (ppm or png)' % fmt
+            else:
+                partial = os.path.join(requests, '.%s.partial' % base)
+                try:
+                    answer = monitor.execute('screendump', {
+                        'filename': partial, 'format': fmt})
+                except (OSError, ValueError) as e:
+                    answer = 'the monitor failed: %s' % e
+                if not answer and os.path.exists(partial):
+                    os.rename(partial, os.path.join(requests, base + '.' + fmt))
+                    continue
+                answer = answer or 'screendump wrote nothing'
+            with open(os.path.join(requests, base + '.error.partial'), 'w') as f:
+                f.write(answer + '\n')
+            os.rename(os.path.join(requests, base + '.error.partial'),
+                      os.path.join(requests, base + '.error'))
 
 
 # The kernel's own farewell on the console: not the command's output.
@@ -445,6 +537,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix='zcbuf-vm-')
     jobdir = os.path.join(tmp, 'job')
     os.mkdir(jobdir)
+    requests = os.path.join(jobdir, SCREENDUMPS)
+    os.mkdir(requests)
+    served = threading.Event()
     proc = None
 
     def stop(signum, frame):
@@ -475,6 +570,11 @@ def main():
         reader = threading.Thread(target=pump, args=(proc.stdout, tail),
                                   daemon=True)
         reader.start()
+        server = threading.Thread(
+            target=serve_screendumps,
+            args=(Monitor(os.path.join(tmp, 'qmp')), requests, served),
+            daemon=True)
+        server.start()
         try:
             proc.wait(timeout=args['timeout'])
         except subprocess.TimeoutExpired:
@@ -485,7 +585,15 @@ def main():
             die('the guest timed out after %g s (--timeout)' %
                 args['timeout'])
         reader.join(5)
+        served.set()
+        server.join(5)
         elapsed = time.monotonic() - start
+        if args['screendump_dir']:
+            os.makedirs(args['screendump_dir'], exist_ok=True)
+            for name in sorted(os.listdir(requests)):
+                if not name.startswith('.'):
+                    shutil.copy(os.path.join(requests, name),
+                                args['screendump_dir'])
 
         setup = read_file(os.path.join(jobdir, 'setup-status'))
         status = read_file(os.path.join(jobdir, 'status'))

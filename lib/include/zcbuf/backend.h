@@ -57,6 +57,12 @@ struct AllocationRequest {
 	std::string name;
 	CollatedConstraints constraints;
 	bool readOnly = false;
+	/* The row pitches of the images the buffer will hold, plane by plane
+	 * (Buffer::setStrides), empty when unknown. Backends whose buffers
+	 * have a shape give them the first plane's: a DRM dumb buffer is an
+	 * image, and where the driver backs it with a host resource of that
+	 * shape (virtio-gpu) a scanout of other geometry is refused. */
+	std::vector<std::size_t> strides;
 };
 
 struct Allocation {
