@@ -4,7 +4,8 @@
 
 usage: runner-selftest.py VM_RUN CHECK
 
-CHECK is one of status-env-cwd, dmesg-warning, timeout, module-failure.
+CHECK is one of status-env-cwd, dmesg-warning, timeout, module-failure,
+screendump.
 Prints TAP.
 """
 
@@ -89,8 +90,41 @@ def module_failure(vm_run, t):
             'and names the module')
 
 
+def screendump(vm_run, t):
+    # Requests as a guest program makes them (written, then renamed); no
+    # driver binds the display, so QEMU shows its 640x480 placeholder.
+    ask = ('ask() { printf "%s" "$2" > "$ZCBUF_VM_SCREENDUMP_DIR/.$1"; '
+           'mv "$ZCBUF_VM_SCREENDUMP_DIR/.$1" '
+           '"$ZCBUF_VM_SCREENDUMP_DIR/$1.request"; '
+           'for i in $(seq 600); do '
+           '[ -e "$ZCBUF_VM_SCREENDUMP_DIR/$1.$3" ] && break; sleep 0.1; done; }')
+    script = '; '.join([
+        ask,
+        'ask shot ppm ppm', 'ask picture png png', 'ask bad gif error',
+        'head -c 15 "$ZCBUF_VM_SCREENDUMP_DIR/shot.ppm" | head -2 | tr "\\n" " "; echo',
+        'echo "error: $(cat "$ZCBUF_VM_SCREENDUMP_DIR/bad.error")"'])
+    with tempfile.TemporaryDirectory() as d:
+        code, out = run(vm_run, ['--screendump-dir', d, '--',
+                                 'sh', '-c', script])
+        t.check(code == 0, 'a guest that asks for screendumps exits cleanly')
+        t.check('P6 640 480' in out, 'a ppm request gets the display as P6')
+        t.check("error: unknown format 'gif' (ppm or png)" in out,
+                'a request for another format gets NAME.error saying why')
+        try:
+            with open(os.path.join(d, 'picture.png'), 'rb') as f:
+                png = f.read(8)
+        except OSError:
+            png = b''
+        t.check(png == b'\x89PNG\r\n\x1a\n',
+                '--screendump-dir brings the png back to the host')
+        t.check(sorted(os.listdir(d)) ==
+                ['bad.error', 'picture.png', 'shot.ppm'],
+                'and only the answers, no requests or partial files')
+
+
 CHECKS = {'status-env-cwd': status_env_cwd, 'dmesg-warning': dmesg_warning,
-          'timeout': timeout, 'module-failure': module_failure}
+          'timeout': timeout, 'module-failure': module_failure,
+          'screendump': screendump}
 
 
 def main():
