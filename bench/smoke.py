@@ -28,6 +28,7 @@ EXPECTED = {
     "bench_thumbnail": {"thumbnail-cost"},
     "bench_zcconvert": {"zcconvert", "zcconvert-memory-bound", "memory-bandwidth"},
     "bench_ipc": {"ipc-throughput", "ipc-cpu", "ipc-latency-p50", "ipc-latency-p99"},
+    "bench_kmssink": {"kms-throughput", "kms-sink-cpu", "kms-copies", "kms-dropped"},
 }
 
 

@@ -447,6 +447,23 @@ TEST_F(ZcKmsSink, AnotherMasterIsAClearError)
 	close(fd);
 }
 
+TEST_F(ZcKmsSink, MissingDeviceIsAClearError)
+{
+	PipelineRun run(std::string(kPattern) +
+			" ! zcconvert ! zckmssink device=/dev/dri/card42 mode=1024x768");
+	EXPECT_NE(run.error().find("/dev/dri/card42"), std::string::npos) << run.error();
+	EXPECT_NE(run.error().find("No such file or directory"), std::string::npos) << run.error();
+}
+
+/* vkms's planes scan out RGB only: NV12 straight into the sink is a
+ * negotiation error, not a commit that fails at run time. */
+TEST_F(ZcKmsSink, AFormatThePlaneLacksIsANegotiationError)
+{
+	PipelineRun run("videotestsrc num-buffers=2 ! video/x-raw,format=NV12,width=1024,height=768" +
+			sink());
+	EXPECT_NE(run.error().find("not-negotiated"), std::string::npos) << run.error();
+}
+
 TEST_F(ZcKmsSink, NothingLeftAfterStartStopCycles)
 {
 	/* 100 cycles, each a pipeline played to EOS (about 0.2 s under TCG). */
