@@ -149,10 +149,14 @@ void shrinkFrame(const GstVideoFrame *frame, int width, int height, ThumbnailIma
 	case GST_VIDEO_FORMAT_YUY2:
 	case GST_VIDEO_FORMAT_UYVY: {
 		/* Two pixels (Y0 U Y1 V) are one 4-byte "ARGB" pixel to the
-		 * scaler; the last column of an odd width has no second luma
-		 * and is left out. */
+		 * scaler. The last input column of an odd width has no second
+		 * luma and is left out. An odd output width needs a pair more
+		 * than width / 2: the repacking below reads the last pixel's
+		 * Y0 U . V from it (with width / 2 pairs it read past the end
+		 * of each scratch row: the next row's first pixel, and past
+		 * the scratch for the last row). */
 		const int pairs = std::max(1, GST_VIDEO_FRAME_WIDTH(frame) / 2);
-		const int outPairs = width / 2;
+		const int outPairs = (width + 1) / 2;
 		scratch.resize(static_cast<std::size_t>(outPairs) * 4 * height);
 		libyuv::ARGBScale(static_cast<const std::uint8_t *>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0)),
 				  GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0), pairs,
