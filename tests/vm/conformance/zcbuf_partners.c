@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -618,6 +619,92 @@ static void device_dma_on_vivid_contig_export(void)
 	device_dma_on_vivid_export(1);
 }
 
+/*
+ * A process killed while vivid's QBUF vmaps a large deferred buffer. The
+ * vmap populates the backing; had populate given up with -EINTR on the
+ * fatal signal, 6.1's dma_buf_vmap() would WARN (and vm-run fails a run
+ * whose dmesg has a WARN). The kills come at delays spread over one
+ * measured QBUF, so that several land while it runs; afterwards every
+ * buffer is gone.
+ */
+static pid_t queue_in_child(size_t size, int *ready_fd)
+{
+	int ready[2];
+	pid_t child;
+
+	REQUIRE(!pipe(ready));
+	child = fork();
+	REQUIRE(child >= 0);
+	if (child == 0) {
+		int v = open_vivid(0);
+		int zfd = zt_open_zcbuf();
+		int fd;
+
+		close(ready[0]);
+		vivid_format(v);
+		if (vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 1) < 1)
+			_exit(3);
+		fd = zt_alloc(zfd, size, 0, "vmap-kill");
+		if (fd < 0)
+			_exit(4);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(5);
+		_exit(vivid_qbuf_dmabuf(v, 0, fd, size) ? 6 : 0);
+	}
+	close(ready[1]);
+	*ready_fd = ready[0];
+	return child;
+}
+
+static int wait_ready(int ready_fd)
+{
+	char c;
+	int n = read(ready_fd, &c, 1);
+
+	close(ready_fd);
+	return n == 1 ? 0 : -1;
+}
+
+static void vmap_populate_survives_a_fatal_signal(void)
+{
+	/* 256 MiB: long enough to populate under TCG to aim a kill at */
+	const size_t size = 256u << 20;
+	int status, ready, killed = 0, tries = 0;
+	double start, qbuf;
+	pid_t child;
+
+	child = queue_in_child(size, &ready);
+	if (wait_ready(ready)) {
+		waitpid(child, &status, 0);
+		zt_fail(__FILE__, __LINE__, "the child never got to QBUF: status 0x%x",
+			status);
+		zt_end_case();
+	}
+	start = now();
+	REQUIRE(waitpid(child, &status, 0) == child);
+	qbuf = now() - start;
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	zt_note("an unkilled QBUF of %zu MiB took %.0f ms", size >> 20, qbuf * 1e3);
+
+	for (int i = 0; i < 12; i++) {
+		child = queue_in_child(size, &ready);
+		REQUIRE(wait_ready(ready) == 0);
+		usleep((useconds_t)(qbuf * 1e6 * i / 12));
+		kill(child, SIGKILL);
+		REQUIRE(waitpid(child, &status, 0) == child);
+		tries++;
+		killed += WIFSIGNALED(status);
+	}
+	zt_note("%d of %d children were killed before their QBUF returned",
+		killed, tries);
+	/* the early kills land in the vmap (the child does nothing else) */
+	CHECK(killed >= 3);
+	/* the children's files are released after they exit */
+	for (int i = 0; i < 50 && zt_debugfs_buffers(); i++)
+		usleep(100000);
+	CHECK_EQ(zt_debugfs_buffers(), 0);
+}
+
 static void nothing_left_behind(void)
 {
 	int zfd = zt_open_zcbuf();
@@ -648,6 +735,7 @@ static const struct zt_case cases[] = {
 	ZT_CASE(vivid_contig_refuses_scattered),
 	ZT_CASE(device_dma_on_vivid_vmalloc_export),
 	ZT_CASE(device_dma_on_vivid_contig_export),
+	ZT_CASE(vmap_populate_survives_a_fatal_signal),
 	ZT_CASE(nothing_left_behind),
 };
 
