@@ -41,6 +41,9 @@ typedef void (*GstZcbufCopyFunc)(GstObject *element, gsize bytes, const gchar *r
 
 /**
  * gst_zcbuf_copy_listener_add:
+ * @func: (scope forever): called for every copy recorded until
+ *   gst_zcbuf_copy_listener_remove()
+ * @user_data: (closure): passed to @func
  *
  * Returns: an id for gst_zcbuf_copy_listener_remove() (never 0).
  */

@@ -33,6 +33,9 @@ typedef struct {
 
 /**
  * gst_zcbuf_decide_allocation:
+ * @element: the element deciding, for errors and logs
+ * @query: its answered ALLOCATION query
+ * @params: what the element needs
  *
  * When the element writes into a pool of its own, its backend is chosen
  * from the needs downstream stated in @query
@@ -41,9 +44,6 @@ typedef struct {
  * that cannot meet a need is an error naming both). The choice and its
  * reason are logged at INFO and kept for
  * gst_zcbuf_element_get_chosen_backend().
- * @element: the element deciding, for errors and logs
- * @query: its answered ALLOCATION query
- * @params: what the element needs
  *
  * Puts the chosen pool first in @query, configured for the query's caps,
  * and the pool's allocator first in its allocation params. A downstream
@@ -66,10 +66,25 @@ gboolean gst_zcbuf_decide_allocation(GstElement *element, GstQuery *query,
  */
 gchar *gst_zcbuf_element_get_chosen_backend(GstElement *element);
 
-/* The "constraints" (read-write string) and "chosen-backend" (read-only
- * string, gst_zcbuf_element_get_chosen_backend()) properties every
- * producing element installs. */
+/**
+ * gst_zcbuf_param_spec_constraints:
+ *
+ * The "constraints" property (read-write string) every producing element
+ * installs.
+ *
+ * Returns: (transfer full): a new param spec
+ */
 GParamSpec *gst_zcbuf_param_spec_constraints(void);
+
+/**
+ * gst_zcbuf_param_spec_chosen_backend:
+ *
+ * The "chosen-backend" property (read-only string,
+ * gst_zcbuf_element_get_chosen_backend()) every producing element
+ * installs.
+ *
+ * Returns: (transfer full): a new param spec
+ */
 GParamSpec *gst_zcbuf_param_spec_chosen_backend(void);
 
 /**
