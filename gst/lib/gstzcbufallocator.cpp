@@ -281,13 +281,15 @@ static void gst_zcbuf_fd_allocator_class_init(GstZcbufFdAllocatorClass *klass)
 
 /* Public API */
 
+G_DEFINE_QUARK(gst-zcbuf-error-quark, gst_zcbuf_error)
+
 GstAllocator *gst_zcbuf_allocator_new(const gchar *backend, GError **error)
 {
 	zcbuf::Result<std::shared_ptr<zcbuf::Backend>> opened =
 		backend && *backend ? zcbuf::openBackend(backend) : zcbuf::defaultBackend();
 	if (!opened) {
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(opened.error().code()),
-			    "%s", opened.error().message().c_str());
+		g_set_error(error, GST_ZCBUF_ERROR, GST_ZCBUF_ERROR_BACKEND, "%s",
+			    opened.error().message().c_str());
 		return nullptr;
 	}
 	/* openBackend() shares instances per spec, so constructed() finds the
@@ -301,7 +303,7 @@ GstAllocator *gst_zcbuf_allocator_new(const gchar *backend, GError **error)
 	gst_object_ref_sink(allocator);
 	AllocatorState *state = stateOf(allocator);
 	if (!state->backend) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
+		g_set_error(error, GST_ZCBUF_ERROR, GST_ZCBUF_ERROR_BACKEND, "%s",
 			    state->openError.c_str());
 		gst_object_unref(allocator);
 		return nullptr;
@@ -336,8 +338,8 @@ GstMemory *gst_zcbuf_allocator_import_fd(gint fd, gsize size, GError **error)
 {
 	zcbuf::Result<std::shared_ptr<zcbuf::Buffer>> buffer = zcbuf::Buffer::import(fd, size);
 	if (!buffer) {
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(buffer.error().code()),
-			    "%s", buffer.error().message().c_str());
+		g_set_error(error, GST_ZCBUF_ERROR, GST_ZCBUF_ERROR_FD, "%s",
+			    buffer.error().message().c_str());
 		return nullptr;
 	}
 	GstMemory *memory = gst_zcbuf_memory_wrap(nullptr, buffer.value());

@@ -219,11 +219,14 @@ TEST_F(AllocatorErrors, MissingBackendIsAnErrorNotAFallback)
 	EXPECT_EQ(allocator, nullptr);
 	ASSERT_NE(error, nullptr);
 	EXPECT_NE(std::string(error->message).find("zcbuf-no-such-heap"), std::string::npos);
+	EXPECT_TRUE(g_error_matches(error, GST_ZCBUF_ERROR, GST_ZCBUF_ERROR_BACKEND))
+		<< g_quark_to_string(error->domain) << " " << error->code;
 	g_clear_error(&error);
 
 	allocator = gst_zcbuf_allocator_new("tape-drive", &error);
 	EXPECT_EQ(allocator, nullptr);
 	ASSERT_NE(error, nullptr);
+	EXPECT_TRUE(g_error_matches(error, GST_ZCBUF_ERROR, GST_ZCBUF_ERROR_BACKEND));
 	g_clear_error(&error);
 }
 
@@ -275,6 +278,7 @@ void expectImportRefused(int fd, gsize size, const char *words)
 	EXPECT_EQ(memory, nullptr);
 	ASSERT_NE(error, nullptr);
 	EXPECT_NE(std::string(error->message).find(words), std::string::npos) << error->message;
+	EXPECT_TRUE(g_error_matches(error, GST_ZCBUF_ERROR, GST_ZCBUF_ERROR_FD)) << error->message;
 	g_clear_error(&error);
 	if (memory)
 		gst_memory_unref(memory);

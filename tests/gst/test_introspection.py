@@ -80,6 +80,8 @@ def main():
     except GLib.Error as error:
         check("no-such-backend" in error.message,
               "an unknown backend is a GLib.Error naming it: " + error.message)
+        check(error.matches(GstZcbuf.error_quark(), GstZcbuf.Error.BACKEND),
+              "in libgstzcbuf's own domain, GstZcbuf.Error.BACKEND: " + error.domain)
 
     print(f"1..{len(checks)}")
     return 0 if all(checks) else 1

@@ -20,6 +20,32 @@ G_BEGIN_DECLS
 /* The name the default allocator is registered under. */
 #define GST_ALLOCATOR_ZCBUF "zcbuf"
 
+/**
+ * GstZcbufError:
+ * @GST_ZCBUF_ERROR_FAILED: a failure of no other kind
+ * @GST_ZCBUF_ERROR_BACKEND: the backend is unknown or cannot be opened; the
+ *   message names it and says why (the errno text)
+ * @GST_ZCBUF_ERROR_FD: an fd was refused for import: closed, neither a
+ *   dma-buf nor a memfd, a memfd without F_SEAL_SHRINK, or smaller than
+ *   asked; the message says which
+ *
+ * The codes of #GST_ZCBUF_ERROR, libgstzcbuf's error domain.
+ */
+typedef enum {
+	GST_ZCBUF_ERROR_FAILED,
+	GST_ZCBUF_ERROR_BACKEND,
+	GST_ZCBUF_ERROR_FD,
+} GstZcbufError;
+
+/**
+ * GST_ZCBUF_ERROR:
+ *
+ * The error domain of libgstzcbuf's #GError<!-- -->s (#GstZcbufError).
+ */
+#define GST_ZCBUF_ERROR (gst_zcbuf_error_quark())
+
+GQuark gst_zcbuf_error_quark(void);
+
 #define GST_TYPE_ZCBUF_DMABUF_ALLOCATOR (gst_zcbuf_dmabuf_allocator_get_type())
 G_DECLARE_FINAL_TYPE(GstZcbufDmabufAllocator, gst_zcbuf_dmabuf_allocator, GST,
 		     ZCBUF_DMABUF_ALLOCATOR, GstDmaBufAllocator)
