@@ -279,8 +279,10 @@ gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 	GstZcConvert *self = GST_ZC_CONVERT(trans);
 	std::string backend = backendOf(self);
 	std::string constraints = constraintsOf(self);
-	GstZcbufOutputParams params = { backend.c_str(), self->state->outputDmabuf, 0, 0,
-					constraints.c_str() };
+	GstZcbufOutputParams params = {};
+	params.backend = backend.c_str();
+	params.dmabuf = self->state->outputDmabuf;
+	params.constraints = constraints.c_str();
 	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
 }
 

@@ -688,9 +688,12 @@ gboolean decideAllocation(GstVideoDecoder *dec, GstQuery *query)
 	GST_OBJECT_LOCK(self);
 	std::string constraints = state->settings.constraints;
 	GST_OBJECT_UNLOCK(self);
-	GstZcbufOutputParams params = { state->backend.c_str(),
-					gst_zcbuf_caps_has_dmabuf_feature(caps, 0),
-					state->threads + 1, kBlockRowAlignment, constraints.c_str() };
+	GstZcbufOutputParams params = {};
+	params.backend = state->backend.c_str();
+	params.dmabuf = gst_zcbuf_caps_has_dmabuf_feature(caps, 0);
+	params.extra_buffers = state->threads + 1;
+	params.stride_alignment = kBlockRowAlignment;
+	params.constraints = constraints.c_str();
 	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
 }
 

@@ -58,7 +58,10 @@ protected:
 	 * minimum. */
 	GstBufferPool *decide(guint extra, guint strideAlignment, guint *min = nullptr)
 	{
-		GstZcbufOutputParams params = { spec(), FALSE, extra, strideAlignment, nullptr };
+		GstZcbufOutputParams params = {};
+		params.backend = spec();
+		params.extra_buffers = extra;
+		params.stride_alignment = strideAlignment;
 		EXPECT_TRUE(gst_zcbuf_decide_allocation(element_, query_, &params));
 		EXPECT_EQ(gst_query_get_n_allocation_pools(query_), 1u);
 		GstBufferPool *pool = nullptr;
@@ -207,7 +210,9 @@ TEST_P(DecideAllocation, PoolThatRefusesItsConfigIsPassedOver)
 
 TEST_P(DecideAllocation, DmabufCapsNeedADmabufBackend)
 {
-	GstZcbufOutputParams params = { spec(), TRUE, 0, 0, nullptr };
+	GstZcbufOutputParams params = {};
+	params.backend = spec();
+	params.dmabuf = TRUE;
 	GstBus *bus = gst_bus_new();
 	gst_element_set_bus(element_, bus);
 	EXPECT_EQ(static_cast<bool>(gst_zcbuf_decide_allocation(element_, query_, &params)),

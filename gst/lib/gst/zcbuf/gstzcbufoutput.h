@@ -29,6 +29,11 @@ typedef struct {
 	 * of a consumer that cannot state them (upstream v4l2 importing into
 	 * a contiguous-only device), parsed by zcbuf::parseConstraints(). */
 	const gchar *constraints;
+
+	/*< private >*/
+	/* Room for fields to come without an ABI break: zero-initialise the
+	 * whole struct ({ 0 } in C, {} in C++). */
+	gpointer _gst_reserved[GST_PADDING];
 } GstZcbufOutputParams;
 
 /**
