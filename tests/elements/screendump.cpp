@@ -35,13 +35,15 @@ Screendump parsePpm(const std::string &bytes)
 	int maxval = 0;
 	in >> magic >> image.width >> image.height >> maxval;
 	in.get(); /* the one whitespace byte before the pixels */
-	const std::size_t size = std::size_t(image.width) * image.height * 3;
-	if (magic != "P6" || maxval != 255 || image.width <= 0 || image.height <= 0 ||
-	    bytes.size() - std::size_t(in.tellg()) < size) {
+	const std::streamoff start = in ? std::streamoff(in.tellg()) : -1;
+	if (!in || start < 0 || magic != "P6" || maxval != 255 || image.width <= 0 ||
+	    image.height <= 0 ||
+	    bytes.size() - std::size_t(start) < std::size_t(image.width) * image.height * 3) {
 		image.error = "not a P6 PPM of the size it names";
 		return image;
 	}
-	image.rgb.assign(bytes.begin() + in.tellg(), bytes.begin() + in.tellg() + size);
+	const std::size_t size = std::size_t(image.width) * image.height * 3;
+	image.rgb.assign(bytes.begin() + start, bytes.begin() + start + std::streamoff(size));
 	return image;
 }
 

@@ -351,7 +351,9 @@ TEST_F(ZcKmsSink, ShowsThePatternExactlyAsAReferenceAndKmssink)
 
 TEST_F(ZcKmsSink, FindsTheCardItself)
 {
-	/* vgem (no KMS) and vkms are loaded: the sink must pick vkms. */
+	/* vgem (no KMS), vkms and virtio-gpu are loaded: without a device the
+	 * sink must pass over vgem and show on a KMS card (on vgem it would
+	 * fail: no CRTC, no connector). */
 	PipelineRun run(std::string(kPattern) + " ! zcconvert ! zckmssink name=sink mode=1024x768");
 	ASSERT_EQ(run.error(), "");
 	GstElement *sink = run.element("sink");

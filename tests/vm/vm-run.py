@@ -466,7 +466,7 @@ def serve_screendumps(monitor, requests, done):
             if fmt not in ('ppm', 'png'):
                 answer = 'unknown format %r (ppm or png)' % fmt
             else:
-                partial = os.path.join(requests, '.%s.partial' % base)
+                partial = os.path.join(requests, '.%s.screendump' % base)
                 try:
                     answer = monitor.execute('screendump', {
                         'filename': partial, 'format': fmt})
@@ -476,9 +476,9 @@ def serve_screendumps(monitor, requests, done):
                     os.rename(partial, os.path.join(requests, base + '.' + fmt))
                     continue
                 answer = answer or 'screendump wrote nothing'
-            with open(os.path.join(requests, base + '.error.partial'), 'w') as f:
+            with open(os.path.join(requests, '.%s.error' % base), 'w') as f:
                 f.write(answer + '\n')
-            os.rename(os.path.join(requests, base + '.error.partial'),
+            os.rename(os.path.join(requests, '.%s.error' % base),
                       os.path.join(requests, base + '.error'))
 
 
