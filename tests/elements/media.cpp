@@ -205,8 +205,16 @@ Samples runPipeline(const std::string &description, const Stream *input)
 				failed |= GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR;
 				gst_message_unref(message);
 			}
-			if (failed)
+			if (failed) {
+				/* What reached the sink before the error counts:
+				 * a frame finished just before it may have come
+				 * after the last pull gave up (seen with 3 decode
+				 * threads under TCG). */
+				while (GstSample *late = gst_app_sink_try_pull_sample(
+					       GST_APP_SINK(sink), 0))
+					result.samples.push_back(late);
 				break;
+			}
 		}
 		while (GstMessage *message = gst_bus_pop(bus)) {
 			takeMessage(&result, message);
