@@ -4,11 +4,19 @@
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <xf86drm.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <string>
 #include <thread>
 
 namespace zcbuf::test {
@@ -50,10 +58,56 @@ PipelineRun::PipelineRun(const std::string &description)
 		collectError(60 * GST_SECOND);
 }
 
+namespace {
+
+/* Every thread of this process: its name, what it waits in (wchan) and,
+ * where the kernel shows it (root in the guest), its kernel stack. */
+void printThreads()
+{
+	DIR *tasks = opendir("/proc/self/task");
+	if (!tasks)
+		return;
+	while (struct dirent *task = readdir(tasks)) {
+		if (task->d_name[0] == '.')
+			continue;
+		std::string dir = std::string("/proc/self/task/") + task->d_name;
+		auto read = [&](const char *file) {
+			std::ifstream in(dir + "/" + file);
+			return std::string(std::istreambuf_iterator<char>(in), {});
+		};
+		std::fprintf(stderr, "thread %s %s wchan %s\n%s", task->d_name,
+			     read("comm").c_str(), read("wchan").c_str(), read("stack").c_str());
+	}
+	closedir(tasks);
+}
+
+} /* namespace */
+
+/* A start/stop cycle hung once in a few hundred under TCG (the guest
+ * timed out with nothing to show): going to NULL has 60 s, then every
+ * thread's state is printed and the program aborts, so a hang names where
+ * it is instead of costing the suite its whole timeout. */
 void PipelineRun::finish()
 {
 	if (pipeline_) {
+		std::mutex lock;
+		std::condition_variable changed;
+		bool done = false;
+		std::thread watchdog([&] {
+			std::unique_lock<std::mutex> guard(lock);
+			if (!changed.wait_for(guard, std::chrono::seconds(60), [&] { return done; })) {
+				std::fprintf(stderr, "PipelineRun: going to NULL took over 60 s\n");
+				printThreads();
+				std::abort();
+			}
+		});
 		gst_element_set_state(pipeline_, GST_STATE_NULL);
+		{
+			std::lock_guard<std::mutex> guard(lock);
+			done = true;
+		}
+		changed.notify_one();
+		watchdog.join();
 		gst_object_unref(pipeline_);
 		pipeline_ = nullptr;
 	}
