@@ -468,11 +468,11 @@ TEST_F(ZcKmsSink, AFormatThePlaneLacksIsANegotiationError)
 
 TEST_F(ZcKmsSink, NothingLeftAfterStartStopCycles)
 {
-	/* 20 cycles, not the issue's 100: one cycle in a few hundred has hung
-	 * under TCG (the fresh-clone CI of 2026-12-04 timed out in this case
-	 * at 100; 500 more here did not hang), cause not yet found.
-	 * PipelineRun::finish() now prints every thread's kernel stack and
-	 * aborts after 60 s, so the next hang says where it is. */
+	/* 20 cycles, not the issue's 100: the guest hung twice at the start of
+	 * this case in CI, beside another TCG guest (500 cycles here did not
+	 * hang); cause not yet found, see docs/elements/zckmssink.md.
+	 * PipelineRun::finish() prints every thread's kernel stack and aborts
+	 * after 60 s. */
 	{
 		PipelineRun warm(std::string(kPattern) + " ! zcconvert" + sink());
 		ASSERT_EQ(warm.error(), "");
