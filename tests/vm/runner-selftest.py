@@ -80,6 +80,9 @@ def timeout(vm_run, t):
     code, out = run(vm_run, ['--timeout', '20', '--', 'sleep', '600'])
     t.check(code == 99, 'a guest that runs too long fails with 99')
     t.check('timed out' in out, 'and says it timed out')
+    t.check('still runs near the time limit' in out and
+            '(sleep) state S' in out,
+            'before that the guest lists what each task waits on')
 
 
 def module_failure(vm_run, t):

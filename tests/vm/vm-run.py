@@ -249,6 +249,20 @@ $B mount --bind /job /host/run/vm-job
 $B chroot /host /bin/sh /run/vm-job/setup.sh </dev/null >/dev/console 2>&1
 echo $? > /job/setup-status
 if [ "$($B cat /job/setup-status)" = 0 ]; then
+	# Shortly before the host's time limit: what every task waits on
+	# (user space and kernel), and the dmesg so far, for a hung command.
+	( $B sleep "$($B cat /job/watchdog-after)"
+	  echo "# vm-run: the command still runs near the time limit; its tasks:"
+	  for t in /proc/[0-9]*/task/[0-9]*; do
+		p=${t#/proc/}; p=${p%%/*}
+		[ -e /proc/$p/exe ] || continue
+		echo "# vm-run: task ${t##*/} of $p ($($B cat $t/comm)) state" \
+			"$($B sed -n 's/^State:[[:space:]]*//p' $t/status)" \
+			"wchan $($B cat $t/wchan)"
+		$B sed 's/^/# vm-run:     /' $t/stack
+	  done
+	  echo w > /proc/sysrq-trigger
+	  $B dmesg > /job/dmesg ) </dev/null >/dev/console 2>&1 &
 	$B chroot /host /bin/sh /run/vm-job/job.sh </dev/null >/dev/console 2>&1
 	echo $? > /job/status
 fi
@@ -498,6 +512,13 @@ def pump(src, lines):
         sys.stdout.flush()
 
 
+def watchdog_after(timeout):
+    """Seconds into the command at which the guest describes its tasks:
+    before the host's limit, which also counts the boot (under TCG about
+    ten seconds, more on a busy host)."""
+    return max(1, int(timeout - min(60, timeout / 2)))
+
+
 def read_file(path):
     try:
         with open(path, errors='replace') as f:
@@ -556,6 +577,8 @@ def main():
             f.write(setup_script(args))
         with open(os.path.join(jobdir, 'job.sh'), 'w') as f:
             f.write(job_script(args))
+        with open(os.path.join(jobdir, 'watchdog-after'), 'w') as f:
+            f.write('%d\n' % watchdog_after(args['timeout']))
         with open(os.path.join(jobdir, 'keep.list'), 'w') as f:
             f.write(''.join(p + '\n' for p in keep_paths(args)))
         make_initramfs(os.path.join(tmp, 'initramfs.cpio'), kver,
@@ -581,7 +604,11 @@ def main():
             proc.kill()
             proc.wait()
             reader.join(5)
-            check_dmesg(jobdir)
+            if check_dmesg(jobdir):
+                # The guest's watchdog wrote it: its last words.
+                lines = read_file(os.path.join(jobdir, 'dmesg')).splitlines()
+                for line in lines[-20:]:
+                    say('dmesg| ' + line)
             die('the guest timed out after %g s (--timeout)' %
                 args['timeout'])
         reader.join(5)
