@@ -128,7 +128,8 @@ long zcbuf_ioctl_alloc(void __user *arg)
 		zcbuf_buffer_install(buf, b);
 	}
 
-	exp_info.ops = &zcbuf_dma_buf_ops;
+	exp_info.ops = (a.flags & ZCBUF_ALLOC_DYNAMIC) ?
+		       &zcbuf_dynamic_dma_buf_ops : &zcbuf_dma_buf_ops;
 	exp_info.size = buf->size;
 	exp_info.flags = (a.flags & ZCBUF_ALLOC_READONLY) ? O_RDONLY : O_RDWR;
 	exp_info.priv = buf;

@@ -4,21 +4,31 @@
  * whose constraints the backing does not meet makes it migrate, and every
  * map builds and maps a fresh sg_table for the attaching device.
  *
- * There is no pin (the exporter is static) and no cache_sgt_mapping (the
- * core would keep the first mapping until detach, and a buffer mapped for
- * good can never migrate). A static importer (vgem, vivid, virtio-gpu,
- * vkms, videobuf2) maps only when it needs the memory, so the backing is
- * allocated at the first map from every attachment's constraints and can
- * migrate between maps. A dynamic importer (amdgpu, i915, RDMA) differs from
- * us in dynamism, so the 6.1 core maps its attachment BIDIRECTIONAL at
- * attach time and keeps that mapping until detach: for as long as such an
- * importer is attached the backing exists and cannot migrate. With pin the
- * cost would fall on the static importers instead, and those are the ones
- * zcbuf serves. map and unmap never take the reservation lock: the core
- * calls them with it held or not, depending on the importer.
+ * By default there is no pin (the exporter is static) and never a
+ * cache_sgt_mapping (the core would keep the first mapping until detach,
+ * and a buffer mapped for good can never migrate). A static importer (vgem,
+ * vivid, virtio-gpu, vkms, videobuf2) maps only when it needs the memory,
+ * so the backing is allocated at the first map from every attachment's
+ * constraints and can migrate between maps. A dynamic importer (amdgpu,
+ * i915, RDMA) differs from us in dynamism, so the 6.1 core maps its
+ * attachment BIDIRECTIONAL at attach time and keeps that mapping until
+ * detach: for as long as such an importer is attached the backing exists
+ * and cannot migrate.
+ *
+ * A buffer allocated with ZCBUF_ALLOC_DYNAMIC gets the same operations plus
+ * pin and unpin, and the costs swap: the core pins and maps every static
+ * importer at attach, while a dynamic importer maps when it needs to (and,
+ * without CONFIG_DMABUF_MOVE_NOTIFY, is pinned by the core while mapped).
+ * A pin holds the backing in place like a mapping does; a migration, which
+ * happens only when nothing is pinned or mapped, takes the reservation lock
+ * and tells the dynamic importers with dma_buf_move_notify().
+ *
+ * map and unmap never take the reservation lock: the core calls them with
+ * it held or not, depending on the importer.
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/log2.h>
 #include <linux/property.h>
 #include <linux/slab.h>
@@ -66,7 +76,7 @@ static int zcbuf_admit(struct zcbuf_buffer *buf, struct zcbuf_battach *ba)
 			return ret;
 		if (!buf->backing || zcbuf_backing_meets(buf->backing, &ba->c))
 			return 0;
-		if (buf->maps || buf->vmaps)
+		if (buf->maps || buf->pins || buf->vmaps)
 			return -EBUSY;
 
 		gen = buf->generation;
@@ -75,13 +85,20 @@ static int zcbuf_admit(struct zcbuf_buffer *buf, struct zcbuf_battach *ba)
 		mutex_lock(&buf->lock);
 		if (IS_ERR(b))
 			return PTR_ERR(b);
-		if (buf->generation != gen || buf->maps || buf->vmaps) {
+		if (buf->generation != gen || buf->maps || buf->pins ||
+		    buf->vmaps) {
 			/* Changed under us: decide again. */
 			zcbuf_backing_free(b);
 			continue;
 		}
 		old = zcbuf_buffer_migrate(buf, b);
 		mutex_unlock(&buf->lock);
+		/*
+		 * Under the reservation lock, not ours: an importer's
+		 * move_notify may unmap at once.
+		 */
+		if (dma_buf_is_dynamic(buf->dmabuf))
+			dma_buf_move_notify(buf->dmabuf);
 		zcbuf_backing_free(old);
 		mutex_lock(&buf->lock);
 	}
@@ -103,9 +120,15 @@ static int zcbuf_attach(struct dma_buf *dmabuf,
 	if (ret)
 		goto err_free;
 
+	/* A dynamic export migrates under the reservation lock (move_notify). */
+	if (dma_buf_is_dynamic(dmabuf)) {
+		ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
+		if (ret)
+			goto err_free;
+	}
 	if (mutex_lock_interruptible(&buf->lock)) {
 		ret = -EINTR;
-		goto err_free;
+		goto err_resv;
 	}
 	ret = zcbuf_admit(buf, ba);
 	if (ret)
@@ -113,12 +136,17 @@ static int zcbuf_attach(struct dma_buf *dmabuf,
 	list_add_tail(&ba->node, &buf->attachments);
 	buf->generation++;
 	mutex_unlock(&buf->lock);
+	if (dma_buf_is_dynamic(dmabuf))
+		dma_resv_unlock(dmabuf->resv);
 	attach->priv = ba;
 	zcbuf_stats_count(ZCBUF_STAT_ATTACHMENTS, 1);
 	return 0;
 
 err_unlock:
 	mutex_unlock(&buf->lock);
+err_resv:
+	if (dma_buf_is_dynamic(dmabuf))
+		dma_resv_unlock(dmabuf->resv);
 err_free:
 	kfree(ba);
 	return ret;
@@ -238,6 +266,34 @@ static void zcbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 	zcbuf_stats_count(ZCBUF_STAT_MAPS, -1);
 }
 
+/*
+ * The core pins a static importer's attachment of a dynamic export at
+ * attach, and (without CONFIG_DMABUF_MOVE_NOTIFY) a dynamic importer's for
+ * each mapping. A pin keeps the backing where it is: it counts like a
+ * mapping in zcbuf_admit(). The backing itself waits for the first map.
+ */
+static int zcbuf_pin(struct dma_buf_attachment *attach)
+{
+	struct zcbuf_buffer *buf = attach->dmabuf->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	mutex_lock(&buf->lock);
+	buf->pins++;
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+static void zcbuf_unpin(struct dma_buf_attachment *attach)
+{
+	struct zcbuf_buffer *buf = attach->dmabuf->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	mutex_lock(&buf->lock);
+	if (!WARN_ON(!buf->pins))
+		buf->pins--;
+	mutex_unlock(&buf->lock);
+}
+
 static void zcbuf_release(struct dma_buf *dmabuf)
 {
 	struct zcbuf_buffer *buf = dmabuf->priv;
@@ -260,3 +316,16 @@ const struct dma_buf_ops zcbuf_dma_buf_ops = {
 	.vmap = zcbuf_vmap,
 	.vunmap = zcbuf_vunmap,
 };
+
+/* ZCBUF_ALLOC_DYNAMIC: the same, as a dynamic exporter. */
+struct dma_buf_ops zcbuf_dynamic_dma_buf_ops __ro_after_init;
+
+/**
+ * zcbuf_exporter_init - fill in the dynamic exporter's operations
+ */
+void __init zcbuf_exporter_init(void)
+{
+	zcbuf_dynamic_dma_buf_ops = zcbuf_dma_buf_ops;
+	zcbuf_dynamic_dma_buf_ops.pin = zcbuf_pin;
+	zcbuf_dynamic_dma_buf_ops.unpin = zcbuf_unpin;
+}

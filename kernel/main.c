@@ -44,6 +44,8 @@ static int __init zcbuf_init(void)
 {
 	int ret;
 
+	/* Before /dev/zcbuf exists: ALLOC may use the dynamic operations. */
+	zcbuf_exporter_init();
 	ret = misc_register(&zcbuf_misc);
 	if (ret)
 		return ret;

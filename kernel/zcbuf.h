@@ -3,7 +3,8 @@
  * zcbuf: internal declarations shared by the module's files.
  *
  * Locking, outermost first:
- *   dma_resv lock of a dma-buf (taken by the dma-buf core, never by us)
+ *   dma_resv lock of a dma-buf (taken by the dma-buf core; by us only to
+ *   migrate a dynamic export, for dma_buf_move_notify())
  *   zcbuf_buffers_lock (the global list of buffers, debugfs)
  *   zcbuf_buffer.lock (one per exported buffer)
  *   i_mmap_rwsem (unmap_mapping_range, during a migration)
@@ -72,6 +73,7 @@ struct zcbuf_backing {
  * @attachments: struct zcbuf_battach of every attached device
  * @generation: bumped whenever @backing or @attachments change
  * @maps: outstanding device mappings; while non-zero the backing is pinned
+ * @pins: attachments the core pinned (dynamic export only); pin too
  * @vmaps: outstanding kernel mappings (0 or 1: the core counts the rest)
  * @vaddr: the kernel mapping while @vmaps is non-zero
  * @cpu_accesses: begin_cpu_access calls not yet ended
@@ -93,6 +95,7 @@ struct zcbuf_buffer {
 	struct list_head attachments;
 	unsigned int generation;
 	unsigned int maps;
+	unsigned int pins;
 	unsigned int vmaps;
 	void *vaddr;
 	unsigned int cpu_accesses;
@@ -174,6 +177,8 @@ long zcbuf_ioctl_alloc(void __user *arg);
 
 /* exporter.c */
 extern const struct dma_buf_ops zcbuf_dma_buf_ops;
+extern struct dma_buf_ops zcbuf_dynamic_dma_buf_ops;
+void zcbuf_exporter_init(void);
 
 /* cpu.c */
 int zcbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);

@@ -263,7 +263,8 @@ static void alloc_bad_arguments(void)
 		CHECK_ERR(ioctl(zfd, ZCBUF_IOC_ALLOC, &a), err);            \
 	} while (0)
 	BAD_ALLOC(a.size = 0, EINVAL);
-	BAD_ALLOC(a.flags = 1U << 3, EINVAL);
+	BAD_ALLOC(a.flags = 1U << 4, EINVAL);
+	BAD_ALLOC(a.flags = ~ZCBUF_ALLOC_FLAGS, EINVAL);
 	BAD_ALLOC(a.flags = 0x80000000U, EINVAL);
 	BAD_ALLOC(a.reserved[0] = 1, EINVAL);
 	BAD_ALLOC(a.reserved[1] = 1ULL << 63, EINVAL);
@@ -1044,6 +1045,99 @@ static void dynamic_importer_on_readonly_buffer(void)
 	CHECK_EQ(crc, zt_crc32(0, p, 64 * KIB));
 }
 
+/*
+ * ZCBUF_ALLOC_DYNAMIC swaps the costs: a dynamic importer's attach leaves
+ * the buffer deferred, its map allocates and pins (the core pins while it
+ * is mapped, CONFIG_DMABUF_MOVE_NOTIFY being off in 6.1's Debian config),
+ * and between its maps the backing may migrate, which it is told of by
+ * move_notify.
+ */
+static void dynamic_export_defers_for_a_dynamic_importer(void)
+{
+	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int dyn = zt_device(tfd, ZCBUF_TEST_DEVICE_DYNAMIC, 0, 0, 0, "dynamic");
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
+	int fd = zt_alloc(zfd, 256 * KIB, ZCBUF_ALLOC_DYNAMIC, NULL);
+	struct zcbuf_test_stats before, after;
+	uint32_t crc, again;
+	uint8_t *expected, *p;
+	int d;
+
+	REQUIRE(dyn > 0 && cdev > 0 && fd >= 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "dynamic"), 1);
+	d = zt_attach(tfd, dyn, fd);
+	REQUIRE(d > 0);
+	CHECK(backing_is(fd, "deferred"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "pins"), 0);
+	/* its map allocates, and pins while it lasts */
+	REQUIRE(!zt_map(tfd, d, ZCBUF_TEST_DIR_FROM_DEVICE, NULL));
+	CHECK(backing_is(fd, "pages"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "pins"), 1);
+	REQUIRE(!zt_fill(tfd, d, ZCBUF_TEST_FILL_CONSTANT, 0x5a, 0, 256 * KIB));
+	expected = malloc(256 * KIB);
+	REQUIRE(expected);
+	memset(expected, 0x5a, 256 * KIB);
+	crc = zt_crc32(0, expected, 256 * KIB);
+	free(expected);
+	CHECK_EQ(zt_attach(tfd, cdev, fd), -EBUSY);
+	REQUIRE(!zt_unmap(tfd, d));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "pins"), 0);
+	/* unmapped: a stricter device makes it migrate, and it is told */
+	zt_test_stats(tfd, &before);
+	CHECK(zt_attach(tfd, cdev, fd) > 0);
+	CHECK(backing_is(fd, "contiguous"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 1);
+	zt_test_stats(tfd, &after);
+	CHECK_EQ(after.move_notifies - before.move_notifies, 1);
+	/* its next map sees the same bytes in the new place */
+	REQUIRE(!zt_map(tfd, d, ZCBUF_TEST_DIR_TO_DEVICE, NULL));
+	CHECK_EQ(zt_checksum(tfd, d, 0, 256 * KIB, &again), 0);
+	CHECK_EQ(again, crc);
+	p = zt_mmap(fd, 256 * KIB, 1);
+	REQUIRE(p);
+	CHECK_EQ(p[0], 0x5a);
+	CHECK_EQ(p[256 * KIB - 1], 0x5a);
+}
+
+/*
+ * The cost of a dynamic export falls on static importers: the core pins
+ * and maps them at attach, so there is no deferral, and until they detach
+ * a stricter device gets EBUSY instead of a migration. A read-only buffer
+ * is still mapped (BIDIRECTIONAL, by the core).
+ */
+static void dynamic_export_pins_static_importers_at_attach(void)
+{
+	int zfd = zt_open_zcbuf();
+	int tfd = zt_open_test();
+	int stat = zt_device(tfd, 0, 0, 0, 0, "static");
+	int cdev = zt_device(tfd, ZCBUF_TEST_DEVICE_CONTIGUOUS, 0, 0, 0, "c");
+	int fd = zt_alloc(zfd, 256 * KIB, ZCBUF_ALLOC_DYNAMIC, NULL);
+	int ro = zt_alloc(zfd, 64 * KIB,
+			  ZCBUF_ALLOC_DYNAMIC | ZCBUF_ALLOC_READONLY, NULL);
+	int s;
+
+	REQUIRE(stat > 0 && cdev > 0 && fd >= 0 && ro >= 0);
+	s = zt_attach(tfd, stat, fd);
+	REQUIRE(s > 0);
+	CHECK(backing_is(fd, "pages"));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "pins"), 1);
+	CHECK_EQ(zt_attach(tfd, cdev, fd), -EBUSY);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "migrations"), 0);
+	CHECK_EQ(zt_detach(tfd, s), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "pins"), 0);
+	CHECK(zt_attach(tfd, cdev, fd) > 0);
+	CHECK(backing_is(fd, "contiguous"));
+	/* read-only: the core's mapping at attach succeeds */
+	CHECK(zt_attach(tfd, stat, ro) > 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(ro), "maps"), 1);
+}
+
 /* ---- read-only export ------------------------------------------------------ */
 
 static void readonly_export(void)
@@ -1310,6 +1404,8 @@ static const struct zt_case cases[] = {
 	ZT_CASE(contiguous_device_while_mapped_is_busy),
 	ZT_CASE(constraints_nothing_can_meet),
 	ZT_CASE(dynamic_importer_maps_at_attach),
+	ZT_CASE(dynamic_export_defers_for_a_dynamic_importer),
+	ZT_CASE(dynamic_export_pins_static_importers_at_attach),
 	ZT_CASE(dynamic_importer_on_readonly_buffer),
 	ZT_CASE(readonly_export),
 	ZT_CASE(buffer_outlives_exporting_process),

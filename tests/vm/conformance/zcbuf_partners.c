@@ -206,6 +206,27 @@ static void vgem_imports_our_buffer(void)
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
 }
 
+/*
+ * A dynamic export (ZCBUF_ALLOC_DYNAMIC) to vgem, a static importer: the
+ * core pins and maps it at import, and the pin goes with the import.
+ */
+static void vgem_imports_a_dynamic_export(void)
+{
+	int vgem = open_drm("vgem");
+	int zfd = zt_open_zcbuf();
+	int fd = zt_alloc(zfd, 256 * KIB, ZCBUF_ALLOC_DYNAMIC, NULL);
+	uint32_t handle = 0;
+
+	REQUIRE(fd >= 0);
+	REQUIRE(!prime_import(vgem, fd, &handle));
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 1);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "pins"), 1);
+	gem_close(vgem, handle);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "pins"), 0);
+}
+
 static void vgem_reexport_writes_read_back(void)
 {
 	int vgem = open_drm("vgem");
@@ -725,6 +746,7 @@ static void nothing_left_behind(void)
 
 static const struct zt_case cases[] = {
 	ZT_CASE(vgem_imports_our_buffer),
+	ZT_CASE(vgem_imports_a_dynamic_export),
 	ZT_CASE(vgem_reexport_writes_read_back),
 	ZT_CASE(vgem_imports_readonly),
 	ZT_CASE(vgem_fence_makes_sync_and_poll_wait),

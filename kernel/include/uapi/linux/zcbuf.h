@@ -29,8 +29,18 @@
 #define ZCBUF_ALLOC_READONLY (1U << 1)
 /* Allocate the backing now instead of at the first map, fault or access. */
 #define ZCBUF_ALLOC_IMMEDIATE (1U << 2)
+/*
+ * Export as a dynamic exporter (dma_buf_ops with pin/unpin): a dynamic
+ * importer (amdgpu, i915, RDMA) then maps when it needs the memory, so the
+ * allocation waits for its first map and the backing may migrate between
+ * its maps, while a static importer (vgem, vivid, virtio-gpu, videobuf2) is
+ * pinned and mapped by the core at attach. Without this flag it is the
+ * other way round. A migration calls dma_buf_move_notify().
+ */
+#define ZCBUF_ALLOC_DYNAMIC (1U << 3)
 #define ZCBUF_ALLOC_FLAGS \
-	(ZCBUF_ALLOC_CONTIGUOUS | ZCBUF_ALLOC_READONLY | ZCBUF_ALLOC_IMMEDIATE)
+	(ZCBUF_ALLOC_CONTIGUOUS | ZCBUF_ALLOC_READONLY | ZCBUF_ALLOC_IMMEDIATE | \
+	 ZCBUF_ALLOC_DYNAMIC)
 
 /**
  * struct zcbuf_alloc - ZCBUF_IOC_ALLOC argument
