@@ -90,7 +90,7 @@ static void plausible(unsigned long cmd, void *buf)
 
 		a->size = small_size();
 		a->alignment = pow2_or_zero();
-		a->flags = pick(8);
+		a->flags = pick(ZCBUF_ALLOC_FLAGS + 1);
 		snprintf(a->name, sizeof(a->name), "fuzz%u", pick(1000));
 		break;
 	}
