@@ -22,9 +22,16 @@
  *
  * The subjects alternate within every repetition, on the same buffers;
  * frames/s are each subject's best repetition, latencies the median frame.
+ *
+ * Restart intervals: the 4:2:0 clip again with a restart marker after every
+ * MCU row (transcoded losslessly, as `jpegtran -restart 1B` would; cameras
+ * often set DRI), at the camera's pace, where a frame's latency is its
+ * decode time: zcjpegdec on one thread, parallel=restart-intervals on two
+ * (one frame's rows split across both) and parallel=frames on two.
  */
 #include <csetjmp>
 #include <cstdio>
+#include <cstdlib>
 
 #include <jpeglib.h>
 
@@ -110,6 +117,77 @@ private:
 	std::vector<JSAMPROW> rowPointers_[3];
 	JSAMPARRAY arrays_[3] = {};
 };
+
+/* @jpeg with a restart marker after every MCU row, the same coefficients
+ * (libjpeg's lossless transcoding). */
+GstBuffer *withRestartMarkers(GstBuffer *jpeg)
+{
+	jpeg_decompress_struct in{};
+	jpeg_compress_struct out{};
+	jpeg_error_mgr errors{};
+	errors.error_exit = [](j_common_ptr cinfo) {
+		char message[JMSG_LENGTH_MAX];
+		(*cinfo->err->format_message)(cinfo, message);
+		bench::fail(std::string("libjpeg-turbo transcoding: ") + message);
+	};
+	in.err = jpeg_std_error(&errors);
+	errors.error_exit = in.err->error_exit;
+	out.err = in.err;
+	jpeg_create_decompress(&in);
+	jpeg_create_compress(&out);
+	GstMapInfo map;
+	if (!gst_buffer_map(jpeg, &map, GST_MAP_READ))
+		bench::fail("cannot map a JPEG frame");
+	jpeg_mem_src(&in, map.data, map.size);
+	jpeg_read_header(&in, TRUE);
+	jvirt_barray_ptr *coefficients = jpeg_read_coefficients(&in);
+	unsigned char *bytes = nullptr;
+	unsigned long size = 0;
+	jpeg_mem_dest(&out, &bytes, &size);
+	jpeg_copy_critical_parameters(&in, &out);
+	out.restart_in_rows = 1;
+	jpeg_write_coefficients(&out, coefficients);
+	jpeg_finish_compress(&out);
+	jpeg_finish_decompress(&in);
+	gst_buffer_unmap(jpeg, &map);
+	jpeg_destroy_compress(&out);
+	jpeg_destroy_decompress(&in);
+	GstBuffer *result = gst_buffer_new_memdup(bytes, size);
+	std::free(bytes);
+	gst_buffer_copy_into(result, jpeg, GST_BUFFER_COPY_METADATA, 0, -1);
+	return result;
+}
+
+/* zcjpegdec's one-frame latency with and without restart-interval bands. */
+void benchRestartIntervals(const bench::Clip &clip, int frames, double fps, int repetitions)
+{
+	bench::Clip restarts;
+	restarts.caps = gst_caps_ref(clip.caps);
+	for (int i = 0; i < frames; i++)
+		restarts.frames.push_back(withRestartMarkers(clip.frames[i]));
+	const std::vector<std::pair<std::string, std::string>> list = {
+		{ "zcjpegdec, 1 thread", "zcjpegdec name=dec n-threads=1" },
+		{ "zcjpegdec parallel=restart-intervals, 2 threads",
+		  "zcjpegdec name=dec parallel=restart-intervals n-threads=2" },
+		{ "zcjpegdec parallel=frames, 2 threads", "zcjpegdec name=dec n-threads=2" },
+	};
+	std::vector<std::vector<double>> latencies(list.size()), rates(list.size());
+	for (int r = 0; r < repetitions; r++)
+		for (std::size_t s = 0; s < list.size(); s++) {
+			bench::PipelineRun paced = bench::runPipeline(restarts, list[s].second, fps);
+			latencies[s].insert(latencies[s].end(), paced.latenciesMs.begin(),
+					    paced.latenciesMs.end());
+			rates[s].push_back(bench::runPipeline(restarts, list[s].second).framesPerSecond);
+		}
+	const std::string name = "1080p 4:2:0 MJPEG, a restart marker every MCU row";
+	for (std::size_t s = 0; s < list.size(); s++) {
+		bench::report("jpeg-restart-latency",
+			      name + ", camera pace " + std::to_string(int(fps)) + " frames/s",
+			      list[s].first, bench::medianOf(latencies[s]), "ms a frame", "lower");
+		bench::report("jpeg-restart-decode", name, list[s].first, bench::bestOf(rates[s]),
+			      "frames/s", "higher");
+	}
+}
 
 /* Frames per second and each frame's decode time (ms) of one pass. */
 bench::PipelineRun decodeAlone(PlainDecoder &decoder, const bench::Clip &clip)
@@ -209,6 +287,9 @@ int main(int argc, char **argv)
 							 : bench::runPipeline(paced, list[s].chain, cameraFps);
 			pacedLatencies[s] = run.latenciesMs;
 		}
+
+		if (format == std::string("I420"))
+			benchRestartIntervals(clip, pacedFrames, cameraFps, repetitions);
 
 		const std::string clipName = "1080p " + sampling + " MJPEG";
 		for (int threads : { 1, 2 }) {

@@ -23,7 +23,7 @@ import run  # noqa: E402
 # The groups each program must report.
 EXPECTED = {
     "bench_pool_cycle": {"pool-cycle"},
-    "bench_jpegdec": {"jpeg-decode", "jpeg-latency"},
+    "bench_jpegdec": {"jpeg-decode", "jpeg-latency", "jpeg-restart-latency", "jpeg-restart-decode"},
     "bench_main_job": {"main-job", "main-job-cpu"},
     "bench_thumbnail": {"thumbnail-cost"},
     "bench_zcconvert": {"zcconvert", "zcconvert-memory-bound", "memory-bandwidth"},

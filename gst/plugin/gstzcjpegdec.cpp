@@ -5,7 +5,9 @@
  * change, allocates the output buffer from the pool and either decodes
  * there (n-threads=1) or hands the frame to a worker; it finishes frames
  * strictly in the order they came, waiting for the oldest when more than
- * n-threads are in flight.
+ * n-threads are in flight. With parallel=restart-intervals it instead
+ * splits each frame at its restart markers into bands decoded at once, on
+ * the workers and on itself, and finishes the frame before the next.
  */
 #include "gstzcjpegdec.h"
 
@@ -24,6 +26,7 @@
 #include "jpeg/decode_workers.h"
 #include "jpeg/decompressor.h"
 #include "jpeg/framing.h"
+#include "jpeg/restart_intervals.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_zc_jpeg_dec_debug);
 GST_DEBUG_CATEGORY_STATIC(CAT_PERFORMANCE);
@@ -31,6 +34,7 @@ GST_DEBUG_CATEGORY_STATIC(CAT_PERFORMANCE);
 
 namespace {
 
+using zcbuf::jpeg::DecodeBand;
 using zcbuf::jpeg::DecodeJob;
 using zcbuf::jpeg::DecodeOptions;
 using zcbuf::jpeg::Decompressor;
@@ -64,6 +68,13 @@ enum {
 	PROP_MAX_PIXELS,
 	PROP_CONSTRAINTS,
 	PROP_CHOSEN_BACKEND,
+	PROP_PARALLEL,
+};
+
+/* What n-threads decode at once. */
+enum Parallel {
+	PARALLEL_FRAMES,
+	PARALLEL_RESTART_INTERVALS,
 };
 
 struct Settings {
@@ -73,6 +84,7 @@ struct Settings {
 	std::string backend;
 	std::string constraints;
 	guint64 maxPixels = kDefaultMaxPixels;
+	Parallel parallel = PARALLEL_FRAMES;
 };
 
 /* What the negotiated output was made for. */
@@ -93,6 +105,9 @@ struct DecoderState {
 	std::unique_ptr<zcbuf::jpeg::Decompressor> decompressor;
 	std::unique_ptr<zcbuf::jpeg::DecodeWorkers> workers;
 	unsigned threads = 1;
+	/* parallel=restart-intervals with more than one thread. */
+	bool bands = false;
+	bool reportedNoBands = false;
 	std::deque<std::shared_ptr<DecodeJob>> pending;
 	zcbuf::jpeg::Framer framer;
 	std::optional<OutputKey> output;
@@ -157,6 +172,24 @@ GType dctMethodGetType()
 	if (g_once_init_enter(&type))
 		g_once_init_leave(&type,
 				  g_enum_register_static("GstZcJpegDecIdctMethod", values));
+	return type;
+}
+
+GType parallelGetType()
+{
+	static gsize type = 0;
+	static const GEnumValue values[] = {
+		{ PARALLEL_FRAMES, "Whole frames, one per thread (throughput; a frame of latency "
+				   "per thread)", "frames" },
+		{ PARALLEL_RESTART_INTERVALS,
+		  "The restart intervals of each frame, split across the threads (latency; "
+		  "frames without usable restart markers are decoded whole)",
+		  "restart-intervals" },
+		{ 0, nullptr, nullptr },
+	};
+	if (g_once_init_enter(&type))
+		g_once_init_leave(&type,
+				  g_enum_register_static("GstZcJpegDecParallel", values));
 	return type;
 }
 
@@ -280,7 +313,8 @@ bool chooseFormat(GstZcJpegDec *self, const Header &header, GstVideoFormat *chos
 void updateLatency(GstZcJpegDec *self, const GstVideoInfo *info)
 {
 	DecoderState *state = self->state;
-	if (state->threads <= 1 || GST_VIDEO_INFO_FPS_N(info) <= 0)
+	/* Bands finish each frame before the next: no frame waits. */
+	if (state->threads <= 1 || state->bands || GST_VIDEO_INFO_FPS_N(info) <= 0)
 		return;
 	/* A frame may wait for the n-1 decoded before it to go out. */
 	GstClockTime latency = gst_util_uint64_scale(state->threads * GST_SECOND,
@@ -477,6 +511,8 @@ gboolean start(GstVideoDecoder *dec)
 	GST_OBJECT_LOCK(self);
 	state->threads = state->settings.threads;
 	state->backend = state->settings.backend;
+	state->bands = state->threads > 1 &&
+		       state->settings.parallel == PARALLEL_RESTART_INTERVALS;
 	GST_OBJECT_UNLOCK(self);
 
 	/* A backend the user named is opened now, so that a missing one is an
@@ -489,8 +525,9 @@ gboolean start(GstVideoDecoder *dec)
 	state->decompressor = std::make_unique<zcbuf::jpeg::Decompressor>();
 	if (state->threads > 1) {
 		try {
-			state->workers =
-				std::make_unique<zcbuf::jpeg::DecodeWorkers>(state->threads);
+			/* With bands the streaming thread decodes one too. */
+			state->workers = std::make_unique<zcbuf::jpeg::DecodeWorkers>(
+				state->bands ? state->threads - 1 : state->threads);
 		} catch (const std::system_error &e) {
 			GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
 					  ("Cannot start %u decoding threads.", state->threads),
@@ -503,8 +540,10 @@ gboolean start(GstVideoDecoder *dec)
 	state->output.reset();
 	state->parsedCaps = false;
 	state->reportedParsing = false;
+	state->reportedNoBands = false;
 	gst_video_decoder_set_packetized(dec, FALSE);
-	GST_DEBUG_OBJECT(self, "%u decoding thread(s), %s memory", state->threads,
+	GST_DEBUG_OBJECT(self, "%u decoding thread(s)%s, %s memory", state->threads,
+			 state->bands ? " on restart intervals" : "",
 			 state->dmabuf ? "dma-buf" : "fd");
 	return TRUE;
 }
@@ -590,6 +629,90 @@ GstFlowReturn parse(GstVideoDecoder *dec, GstVideoCodecFrame *, GstAdapter *adap
 	return gst_video_decoder_have_frame(dec);
 }
 
+/* Decodes @job's frame in bands of its restart intervals: band 0 on this
+ * thread, the others on the workers at the same time. A frame that cannot
+ * be split (restart_intervals.h says why, logged once) is decoded whole. */
+void decodeInBands(GstZcJpegDec *self, DecodeJob &job)
+{
+	DecoderState *state = self->state;
+	GstMapInfo in;
+	if (!gst_buffer_map(job.frame->input_buffer, &in, GST_MAP_READ)) {
+		job.error = "cannot map the input buffer for reading";
+		return;
+	}
+	zcbuf::jpeg::RestartIntervals intervals;
+	std::string why;
+	bool split = zcbuf::jpeg::findRestartIntervals(in.data, in.size, &intervals, &why);
+	unsigned count = split ? std::min(state->threads, intervals.count()) : 1;
+	if (count < 2) {
+		gst_buffer_unmap(job.frame->input_buffer, &in);
+		if (!state->reportedNoBands) {
+			state->reportedNoBands = true;
+			GST_INFO_OBJECT(self, "frame %u decoded whole, not in restart intervals: %s",
+					job.frame->system_frame_number,
+					split ? "a single restart interval" : why.c_str());
+		}
+		zcbuf::jpeg::runDecodeJob(*state->decompressor, job);
+		return;
+	}
+	GstVideoFrame out;
+	if (!gst_video_frame_map(&out, &job.info, job.frame->output_buffer, GST_MAP_WRITE)) {
+		gst_buffer_unmap(job.frame->input_buffer, &in);
+		job.error = "cannot map the output buffer for writing";
+		return;
+	}
+
+	unsigned denom = job.options.scaleDenom;
+	std::vector<DecodeBand> bands(count);
+	std::vector<std::shared_ptr<DecodeJob>> jobs;
+	for (unsigned i = 0; i < count; i++) {
+		unsigned top = 0;
+		unsigned rows = 0;
+		zcbuf::jpeg::restartBand(in.data, intervals, i * intervals.count() / count,
+					 (i + 1) * intervals.count() / count, &bands[i].jpeg, &top,
+					 &rows);
+		/* The band's rows of the frame: whole MCU rows, so every plane
+		 * starts at a whole (subsampled, IDCT-scaled) row. */
+		GstVideoFrame &view = bands[i].rows;
+		view = out;
+		view.info.height = static_cast<gint>((rows + denom - 1) / denom);
+		for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&out); p++) {
+			guint component = GST_VIDEO_FRAME_FORMAT(&out) == GST_VIDEO_FORMAT_NV12
+						  ? std::min(p, 1u)
+						  : p;
+			gint y = GST_VIDEO_SUB_SCALE(out.info.finfo->h_sub[component],
+						     static_cast<gint>(top / denom));
+			view.data[p] = static_cast<std::uint8_t *>(out.data[p]) +
+				       static_cast<std::ptrdiff_t>(y) * GST_VIDEO_FRAME_PLANE_STRIDE(&out, p);
+		}
+		auto band = std::make_shared<DecodeJob>();
+		band->band = &bands[i];
+		band->options = job.options;
+		jobs.push_back(band);
+		if (i > 0)
+			state->workers->submit(band);
+	}
+	zcbuf::jpeg::runDecodeJob(*state->decompressor, *jobs[0]);
+	job.ok = true;
+	for (unsigned i = 0; i < count; i++) {
+		DecodeJob &band = *jobs[i];
+		if (i > 0)
+			state->workers->wait(jobs[i]);
+		GST_LOG_OBJECT(self, "band %u of %u of frame %u decoded on %s", i, count,
+			       job.frame->system_frame_number,
+			       band.worker ? band.worker : "the streaming thread");
+		if (!band.ok && job.ok) {
+			job.ok = false;
+			job.error = "band " + std::to_string(i) + ": " + band.error;
+		}
+		job.report.stagedLuma |= band.report.stagedLuma;
+		job.report.stagedChroma |= band.report.stagedChroma;
+		job.report.otherWarnings += band.report.otherWarnings;
+	}
+	gst_video_frame_unmap(&out);
+	gst_buffer_unmap(job.frame->input_buffer, &in);
+}
+
 GstFlowReturn handleFrame(GstVideoDecoder *dec, GstVideoCodecFrame *frame)
 {
 	GstZcJpegDec *self = GST_ZC_JPEG_DEC(dec);
@@ -650,6 +773,16 @@ GstFlowReturn handleFrame(GstVideoDecoder *dec, GstVideoCodecFrame *frame)
 	job->options = options;
 	gst_video_codec_state_unref(output);
 
+	if (state->bands) {
+		/* Frames failed before this one go out first. */
+		ret = finishInOrder(self, 0);
+		if (ret != GST_FLOW_OK) {
+			gst_video_decoder_release_frame(dec, std::exchange(job->frame, nullptr));
+			return ret;
+		}
+		decodeInBands(self, *job);
+		return finishJob(self, *job);
+	}
 	if (!state->workers) {
 		zcbuf::jpeg::runDecodeJob(*state->decompressor, *job);
 		return finishJob(self, *job);
@@ -691,7 +824,7 @@ gboolean decideAllocation(GstVideoDecoder *dec, GstQuery *query)
 	GstZcbufOutputParams params = {};
 	params.backend = state->backend.c_str();
 	params.dmabuf = gst_zcbuf_caps_has_dmabuf_feature(caps, 0);
-	params.extra_buffers = state->threads + 1;
+	params.extra_buffers = (state->bands ? 1 : state->threads) + 1;
 	params.stride_alignment = kBlockRowAlignment;
 	params.constraints = constraints.c_str();
 	return gst_zcbuf_decide_allocation(GST_ELEMENT(self), query, &params);
@@ -721,6 +854,9 @@ void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *psp
 	}
 	case PROP_MAX_PIXELS:
 		settings.maxPixels = g_value_get_uint64(value);
+		break;
+	case PROP_PARALLEL:
+		settings.parallel = static_cast<Parallel>(g_value_get_enum(value));
 		break;
 	case PROP_CONSTRAINTS: {
 		const gchar *text = g_value_get_string(value);
@@ -765,6 +901,9 @@ void getProperty(GObject *object, guint id, GValue *value, GParamSpec *pspec)
 		break;
 	case PROP_MAX_PIXELS:
 		g_value_set_uint64(value, settings.maxPixels);
+		break;
+	case PROP_PARALLEL:
+		g_value_set_enum(value, settings.parallel);
 		break;
 	case PROP_MAX_ERRORS:
 		GST_OBJECT_UNLOCK(self);
@@ -857,6 +996,14 @@ static void gst_zc_jpeg_dec_class_init(GstZcJpegDecClass *klass)
 				  "are independent; output order and timestamps are kept). 1 "
 				  "decodes on the streaming thread. Read when the element starts",
 				  1, kMaxThreads, kDefaultThreads, flags(GST_PARAM_MUTABLE_READY)));
+	g_object_class_install_property(
+		objectClass, PROP_PARALLEL,
+		g_param_spec_enum("parallel", "Parallel",
+				  "What the n-threads decode at once: whole frames (throughput), "
+				  "or the restart intervals of one frame (cameras often set DRI: "
+				  "one frame's latency shrinks with the threads). Read when the "
+				  "element starts",
+				  parallelGetType(), PARALLEL_FRAMES, flags(GST_PARAM_MUTABLE_READY)));
 	g_object_class_install_property(
 		objectClass, PROP_SCALE,
 		g_param_spec_enum("scale", "Scale",

@@ -108,7 +108,7 @@ struct PaddedPlanes {
 };
 
 bool encodeRaw(const PaddedPlanes &planes, int width, int height, int quality, Coding coding,
-	       unsigned char **out, unsigned long *outSize, Errors *errors)
+	       Restarts restart, unsigned char **out, unsigned long *outSize, Errors *errors)
 {
 	jpeg_compress_struct cinfo;
 	cinfo.err = jpeg_std_error(&errors->pub);
@@ -130,6 +130,8 @@ bool encodeRaw(const PaddedPlanes &planes, int width, int height, int quality, C
 	if (coding == Coding::Progressive)
 		jpeg_simple_progression(&cinfo);
 	cinfo.arith_code = coding == Coding::Arithmetic;
+	cinfo.restart_in_rows = restart.rows;
+	cinfo.restart_interval = static_cast<unsigned>(restart.mcus);
 	for (int c = 0; c < planes.components; c++) {
 		cinfo.comp_info[c].h_samp_factor = planes.h[c];
 		cinfo.comp_info[c].v_samp_factor = planes.v[c];
@@ -154,7 +156,8 @@ bool encodeRaw(const PaddedPlanes &planes, int width, int height, int quality, C
 
 } /* namespace */
 
-std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality, Coding coding)
+std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality, Coding coding,
+					  Restarts restart)
 {
 	PaddedPlanes planes;
 	GstVideoFormat format = sampleFormat(raw);
@@ -198,7 +201,7 @@ std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality, Coding co
 	unsigned long outSize = 0;
 	Errors errors{};
 	std::vector<std::uint8_t> jpeg;
-	if (encodeRaw(planes, width, height, quality, coding, &out, &outSize, &errors))
+	if (encodeRaw(planes, width, height, quality, coding, restart, &out, &outSize, &errors))
 		jpeg.assign(out, out + outSize);
 	else
 		ADD_FAILURE() << "encoding failed: " << errors.message;

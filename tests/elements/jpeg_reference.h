@@ -32,8 +32,14 @@ struct ReferenceImage {
  * last row and column into libjpeg's whole blocks. Empty on error.
  */
 enum class Coding { Baseline, Progressive, Arithmetic };
+/* Restart markers: every @restart.rows MCU rows (libjpeg's
+ * restart_in_rows), or every @restart.mcus MCUs; none when both are 0. */
+struct Restarts {
+	int rows = 0;
+	int mcus = 0;
+};
 std::vector<std::uint8_t> referenceEncode(GstSample *raw, int quality,
-					  Coding coding = Coding::Baseline);
+					  Coding coding = Coding::Baseline, Restarts restart = {});
 
 /* @dct is a J_DCT_METHOD; jpegdec's and zcjpegdec's default is JDCT_IFAST. */
 ReferenceImage referenceDecode(GstBuffer *jpeg, unsigned scaleDenom, int dct);

@@ -253,25 +253,30 @@ TEST_P(JpegDecTest, ProgressiveAndArithmeticCodedJpegs)
 
 /* Threads */
 
-/* The worker threads that decoded frames, from zcjpegdec's LOG messages
- * ("frame 3 decoded on zcjpegdec-w1"), while it lives. */
-class WorkersSeen
+/* zcjpegdec's messages while it lives (LOG and up), for what the element
+ * did with a frame: its bands and the threads they ran on. */
+class DecoderLog
 {
 public:
-	WorkersSeen()
+	DecoderLog()
 	{
 		gst_debug_set_threshold_for_name("zcjpegdec", GST_LEVEL_LOG);
 		gst_debug_add_log_function(log, this, nullptr);
 	}
-	~WorkersSeen()
+	~DecoderLog()
 	{
 		gst_debug_remove_log_function_by_data(this);
 		gst_debug_unset_threshold_for_name("zcjpegdec");
 	}
-	std::set<std::string> names()
+	/* The messages that contain @text. */
+	std::vector<std::string> with(const std::string &text)
 	{
 		std::lock_guard<std::mutex> lock(mutex_);
-		return names_;
+		std::vector<std::string> found;
+		for (const std::string &line : lines_)
+			if (line.find(text) != std::string::npos)
+				found.push_back(line);
+		return found;
 	}
 
 private:
@@ -280,17 +285,23 @@ private:
 	{
 		if (std::string(gst_debug_category_get_name(category)) != "zcjpegdec")
 			return;
-		std::string text = gst_debug_message_get(message);
-		std::size_t at = text.find(" decoded on ");
-		if (at == std::string::npos)
-			return;
-		auto *self = static_cast<WorkersSeen *>(data);
+		auto *self = static_cast<DecoderLog *>(data);
 		std::lock_guard<std::mutex> lock(self->mutex_);
-		self->names_.insert(text.substr(at + 12));
+		self->lines_.push_back(gst_debug_message_get(message));
 	}
 	std::mutex mutex_;
-	std::set<std::string> names_;
+	std::vector<std::string> lines_;
 };
+
+/* The threads that decoded frames or bands, from zcjpegdec's LOG messages
+ * ("frame 3 decoded on zcjpegdec-w1"). */
+std::set<std::string> decodingThreads(DecoderLog &log)
+{
+	std::set<std::string> names;
+	for (const std::string &line : log.with(" decoded on "))
+		names.insert(line.substr(line.find(" decoded on ") + 12));
+	return names;
+}
 
 TEST_P(JpegDecTest, ThreadsKeepOrderAndTimestamps)
 {
@@ -304,12 +315,12 @@ TEST_P(JpegDecTest, ThreadsKeepOrderAndTimestamps)
 	ASSERT_EQ(single.size(), static_cast<std::size_t>(count));
 	ASSERT_EQ(theirs.size(), static_cast<std::size_t>(count));
 	for (int threads : { 2, 4 }) {
-		WorkersSeen workers;
+		DecoderLog log;
 		Samples ours = decode(jpegs, zcjpegdec("n-threads=" + std::to_string(threads)));
 		ASSERT_EQ(ours.error, "") << ours.errorDebug;
 		/* More than one worker really decoded (a serial decode would
 		 * pass every check below). */
-		std::set<std::string> seen = workers.names();
+		std::set<std::string> seen = decodingThreads(log);
 		EXPECT_GE(seen.size(), 2u) << threads << " threads";
 		for (const std::string &name : seen)
 			EXPECT_EQ(name.rfind("zcjpegdec-w", 0), 0u) << name;
@@ -349,6 +360,179 @@ TEST_P(JpegDecTest, ThreadsReportTheirLatency)
 		gst_harness_teardown(h);
 	}
 	gst_caps_unref(caps);
+}
+
+/* Restart intervals */
+
+/* @count frames of @format, @width x @height, with restart markers. */
+Stream restartJpegs(const char *format, int width, int height, int count, Restarts restart,
+		    Coding coding = Coding::Baseline)
+{
+	Stream raw = rawFrames(format, width, height, count, "ball");
+	Stream jpegs;
+	jpegs.caps = gst_caps_from_string("image/jpeg,framerate=30/1");
+	for (GstBuffer *frame : raw.buffers) {
+		GstSample *sample = gst_sample_new(frame, raw.caps, nullptr, nullptr);
+		GstBuffer *jpeg = bufferOf(referenceEncode(sample, 85, coding, restart));
+		gst_sample_unref(sample);
+		GST_BUFFER_PTS(jpeg) = GST_BUFFER_PTS(frame);
+		GST_BUFFER_DURATION(jpeg) = GST_BUFFER_DURATION(frame);
+		jpegs.buffers.push_back(jpeg);
+	}
+	return jpegs;
+}
+
+/*
+ * parallel=restart-intervals: each frame's intervals are decoded in as many
+ * bands as there are threads (or intervals), on the streaming thread and the
+ * workers at once, and the frames are those of the serial decode, byte for
+ * byte: every sampling, odd sizes (a partial last MCU row), NV12 output
+ * (chroma interleaved per band), the scaled IDCT, one MCU row per interval
+ * and several.
+ */
+TEST_P(JpegDecTest, RestartIntervalsDecodeInBandsAsTheSerialDecode)
+{
+	struct Case {
+		const char *format;
+		int width, height;
+		Restarts restart;
+		const char *output;
+		const char *scale;
+	};
+	const std::vector<Case> cases = {
+		{ "I420", 640, 480, { 1, 0 }, "", "full" },
+		{ "I420", 333, 251, { 2, 0 }, "video/x-raw,format=NV12", "full" },
+		{ "Y42B", 322, 243, { 1, 0 }, "video/x-raw,format=I420", "full" },
+		{ "Y444", 200, 130, { 3, 0 }, "", "full" },
+		{ "GRAY8", 257, 99, { 1, 0 }, "", "full" },
+		{ "I420", 640, 480, { 1, 0 }, "", "half" },
+		{ "Y42B", 330, 250, { 2, 0 }, "", "quarter" },
+	};
+	for (const Case &c : cases) {
+		std::string what = std::string(c.format) + " " + std::to_string(c.width) + "x" +
+				   std::to_string(c.height) + " every " +
+				   std::to_string(c.restart.rows) + " MCU rows " + c.output +
+				   " scale=" + c.scale;
+		Stream jpegs = restartJpegs(c.format, c.width, c.height, 3, c.restart);
+		std::string scale = std::string("scale=") + c.scale;
+		Samples serial = decode(jpegs, zcjpegdec("n-threads=1 " + scale), c.output);
+		ASSERT_EQ(serial.size(), 3u) << what << ": " << serial.errorDebug;
+		for (unsigned threads : { 2u, 3u, 4u }) {
+			DecoderLog log;
+			Samples ours = decode(jpegs,
+					      zcjpegdec("parallel=restart-intervals n-threads=" +
+							std::to_string(threads) + " " + scale),
+					      c.output);
+			ASSERT_EQ(ours.error, "") << what << ": " << ours.errorDebug;
+			ASSERT_EQ(ours.size(), 3u) << what;
+			for (int i = 0; i < 3; i++)
+				EXPECT_EQ(compareFrames(ours.samples[i], serial.samples[i]), "")
+					<< what << ", " << threads << " threads, frame " << i;
+			/* Every frame in @threads bands, and a worker decoded some. */
+			std::string bands = " of " + std::to_string(threads) + " of frame ";
+			EXPECT_EQ(log.with(bands).size(), 3u * threads) << what;
+			EXPECT_FALSE(log.with(" decoded on zcjpegdec-w").empty()) << what;
+			EXPECT_FALSE(log.with(" decoded on the streaming thread").empty()) << what;
+		}
+	}
+}
+
+/*
+ * What cannot be split is decoded whole, and says why once: no DRI, an
+ * interval that is not whole MCU rows, arithmetic coding. The frames are
+ * still right.
+ */
+TEST_P(JpegDecTest, RestartIntervalsThatCannotBeSplitDecodeWhole)
+{
+	struct Case {
+		Restarts restart;
+		Coding coding;
+		const char *reason;
+	};
+	const std::vector<Case> cases = {
+		{ { 0, 0 }, Coding::Baseline, "no restart interval (DRI)" },
+		{ { 0, 7 }, Coding::Baseline, "is not whole rows of" },
+		{ { 1, 0 }, Coding::Arithmetic, "not a sequential Huffman-coded image" },
+	};
+	for (const Case &c : cases) {
+		Stream jpegs = restartJpegs("I420", 320, 240, 2, c.restart, c.coding);
+		Samples serial = decode(jpegs, zcjpegdec("n-threads=1"));
+		ASSERT_EQ(serial.size(), 2u) << c.reason;
+		DecoderLog log;
+		Samples ours = decode(jpegs, zcjpegdec("parallel=restart-intervals n-threads=2"));
+		ASSERT_EQ(ours.error, "") << c.reason << ": " << ours.errorDebug;
+		ASSERT_EQ(ours.size(), 2u) << c.reason;
+		for (int i = 0; i < 2; i++)
+			EXPECT_EQ(compareFrames(ours.samples[i], serial.samples[i]), "") << c.reason;
+		std::vector<std::string> whole = log.with("decoded whole, not in restart intervals");
+		ASSERT_EQ(whole.size(), 1u) << c.reason;
+		EXPECT_NE(whole[0].find(c.reason), std::string::npos) << whole[0];
+		EXPECT_TRUE(log.with(" of 2 of frame ").empty()) << c.reason;
+	}
+}
+
+/*
+ * Damage in one band is that frame's error, counted against max-errors
+ * like any damaged frame: the frames around it come out, and a band whose
+ * markers are out of sequence is decoded whole, which reports the damage.
+ */
+TEST_P(JpegDecTest, RestartIntervalsDamagedBandIsAFrameError)
+{
+	Stream jpegs = restartJpegs("I420", 320, 240, 3, { 1, 0 });
+	std::vector<std::uint8_t> bytes = bytesOf(jpegs.buffers[1]);
+	/* The RST markers (no other FF Dx pair can occur: entropy data
+	 * stuffs every FF with 00), to aim the damage. */
+	std::vector<std::size_t> markers;
+	for (std::size_t i = 0; i + 1 < bytes.size(); i++)
+		if (bytes[i] == 0xff && (bytes[i + 1] & 0xf8) == 0xd0)
+			markers.push_back(i);
+	/* 240 rows of 16-row MCUs, one row per interval. */
+	ASSERT_EQ(markers.size(), 14u);
+	/* Interval 11 (in the second band) cut short: the band's decoder
+	 * meets the next marker early. */
+	std::vector<std::uint8_t> damaged = bytes;
+	damaged.erase(damaged.begin() + static_cast<std::ptrdiff_t>(markers[10] + 2),
+		      damaged.begin() + static_cast<std::ptrdiff_t>(markers[11] - 8));
+	/* RST3 where RST4 belongs: not split, the whole decode finds it. */
+	std::vector<std::uint8_t> reordered = bytes;
+	reordered[markers[4] + 1] = 0xd3;
+	const std::vector<std::pair<std::vector<std::uint8_t>, std::string>> cases = {
+		{ damaged, "dropping frame 1: band 1: damaged or truncated data" },
+		{ reordered, "dropping frame 1: damaged or truncated data" },
+	};
+	for (const auto &[bad, message] : cases) {
+		DecoderLog log;
+		Stream input;
+		input.caps = gst_caps_ref(jpegs.caps);
+		for (int i = 0; i < 3; i++) {
+			GstBuffer *buffer = i == 1 ? bufferOf(bad) : gst_buffer_ref(jpegs.buffers[i]);
+			GST_BUFFER_PTS(buffer) = GST_BUFFER_PTS(jpegs.buffers[i]);
+			input.buffers.push_back(buffer);
+		}
+		Samples ours = decode(input, zcjpegdec("parallel=restart-intervals n-threads=2"));
+		EXPECT_EQ(ours.error, "") << ours.errorDebug;
+		EXPECT_EQ(log.with(message).size(), 1u) << message;
+		ASSERT_EQ(ours.size(), 2u);
+		EXPECT_EQ(GST_BUFFER_PTS(ours.buffer(0)), GST_BUFFER_PTS(jpegs.buffers[0]));
+		EXPECT_EQ(GST_BUFFER_PTS(ours.buffer(1)), GST_BUFFER_PTS(jpegs.buffers[2]));
+	}
+}
+
+/* Bands finish each frame before the next comes: no frame of latency per
+ * thread, unlike parallel=frames. */
+TEST_P(JpegDecTest, RestartIntervalsReportNoFrameLatency)
+{
+	Stream jpegs = restartJpegs("I420", 64, 48, 1, { 1, 0 });
+	GstHarness *h = gst_harness_new_parse(
+		zcjpegdec("parallel=restart-intervals n-threads=4").c_str());
+	gst_harness_set_src_caps(h, gst_caps_ref(jpegs.caps));
+	ASSERT_EQ(gst_harness_push(h, gst_buffer_ref(jpegs.buffers[0])), GST_FLOW_OK);
+	ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+	GstBuffer *out = gst_harness_pull(h);
+	ASSERT_NE(out, nullptr);
+	gst_buffer_unref(out);
+	EXPECT_EQ(gst_harness_query_latency(h), 0u);
+	gst_harness_teardown(h);
 }
 
 /* DCT scaling */

@@ -10,6 +10,12 @@ namespace zcbuf::jpeg {
 
 void runDecodeJob(Decompressor &decompressor, DecodeJob &job)
 {
+	if (job.band) {
+		job.ok = decompressor.decode(job.band->jpeg.data(), job.band->jpeg.size(),
+					     job.options, &job.band->rows, &job.report,
+					     &job.error);
+		return;
+	}
 	GstBuffer *input = job.frame->input_buffer;
 	GstBuffer *output = job.frame->output_buffer;
 	GstMapInfo in;

@@ -22,11 +22,20 @@
 
 namespace zcbuf::jpeg {
 
-/* One frame: its input buffer decoded into its (allocated) output buffer. */
+/* A picture of some of a frame's rows (restart_intervals.h) and those
+ * rows of the frame's mapped output. */
+struct DecodeBand {
+	std::vector<std::uint8_t> jpeg;
+	GstVideoFrame rows;
+};
+
+/* One frame: its input buffer decoded into its (allocated) output buffer;
+ * or, with @band, one band of a frame. */
 struct DecodeJob {
 	/* The reference handle_frame() received; the element passes it on
 	 * to finish_frame() or drop_frame(). */
 	GstVideoCodecFrame *frame = nullptr;
+	DecodeBand *band = nullptr;
 	/* The layout the output buffer is mapped with. */
 	GstVideoInfo info;
 	DecodeOptions options;

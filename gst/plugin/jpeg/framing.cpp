@@ -1,21 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "jpeg/framing.h"
 
+#include "jpeg/markers.h"
+
 namespace zcbuf::jpeg {
 
 namespace {
 
-constexpr std::uint8_t kSoi = 0xd8;
-constexpr std::uint8_t kEoi = 0xd9;
-constexpr std::uint8_t kSos = 0xda;
-constexpr std::uint8_t kTem = 0x01;
 /* Markers below SOF0 (0x02-0xBF) are reserved. */
 constexpr std::uint8_t kFirstSegmentMarker = 0xc0;
-
-bool isRestart(std::uint8_t marker)
-{
-	return marker >= 0xd0 && marker <= 0xd7;
-}
 
 /*
  * Whether the segment at @segment (its marker, then @length bytes from the
