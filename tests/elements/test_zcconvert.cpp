@@ -471,8 +471,22 @@ TEST_F(Zcconvert, PassthroughForwardsTheSameBuffer)
 		gst_harness_set_src_caps_str(h, caps.c_str());
 		gst_harness_set_sink_caps_str(h, caps.c_str());
 		GstCaps *c = gst_caps_from_string(caps.c_str());
-		GstBuffer *input = test::makeFrame(c, Pattern::Noise, 2);
+		GstBuffer *frame = test::makeFrame(c, Pattern::Noise, 2);
 		gst_caps_unref(c);
+		/* The frame in zcbuf memory, so that a map on the way through
+		 * would be counted as an access. */
+		GError *error = nullptr;
+		GstAllocator *allocator = gst_zcbuf_allocator_new("memfd", &error);
+		ASSERT_NE(allocator, nullptr) << error->message;
+		GstBuffer *input = gst_buffer_new_allocate(allocator, gst_buffer_get_size(frame),
+							   nullptr);
+		gst_object_unref(allocator);
+		ASSERT_NE(input, nullptr);
+		std::vector<std::uint8_t> bytes(gst_buffer_get_size(frame));
+		gst_buffer_extract(frame, 0, bytes.data(), bytes.size());
+		gst_buffer_fill(input, 0, bytes.data(), bytes.size());
+		gst_buffer_unref(frame);
+		ASSERT_TRUE(gst_is_zcbuf_memory(gst_buffer_peek_memory(input, 0)));
 		BackendStatistics before = statistics().total();
 		ASSERT_EQ(gst_harness_push(h, gst_buffer_ref(input)), GST_FLOW_OK);
 		GstBuffer *output = gst_harness_pull(h);
