@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <mutex>
 #include <set>
+#include <string>
 
 #include <gst/allocators/allocators.h>
 #include <gst/gst.h>
@@ -194,6 +196,33 @@ TEST_P(PoolTest, ConsumerStrideAlignmentShapesTheLayout)
 	gst_buffer_unref(buffer);
 }
 
+/* The pool's ERROR messages (category zcbufpool) while it lives. */
+class PoolErrors
+{
+public:
+	PoolErrors() { gst_debug_add_log_function(log, this, nullptr); }
+	~PoolErrors() { gst_debug_remove_log_function_by_data(this); }
+	std::string text()
+	{
+		std::lock_guard<std::mutex> lock(mutex_);
+		return text_;
+	}
+
+private:
+	static void log(GstDebugCategory *category, GstDebugLevel level, const gchar *,
+			const gchar *, gint, GObject *, GstDebugMessage *message, gpointer data)
+	{
+		if (level != GST_LEVEL_ERROR ||
+		    std::string(gst_debug_category_get_name(category)) != "zcbufpool")
+			return;
+		auto *self = static_cast<PoolErrors *>(data);
+		std::lock_guard<std::mutex> lock(self->mutex_);
+		self->text_ += std::string(gst_debug_message_get(message)) + "\n";
+	}
+	std::mutex mutex_;
+	std::string text_;
+};
+
 TEST_P(PoolTest, UnmeetableConstraintFailsActivationNamingIt)
 {
 	ASSERT_TRUE(configure(videoCaps("NV12", 7680, 4320), 2, 0, [](GstStructure *config) {
@@ -201,7 +230,11 @@ TEST_P(PoolTest, UnmeetableConstraintFailsActivationNamingIt)
 		gst_zcbuf_buffer_pool_config_add_constraints(config, "contiguous isp", 0, 0,
 							     TRUE, nullptr);
 	}));
+	PoolErrors errors;
 	EXPECT_FALSE(gst_buffer_pool_set_active(pool_, TRUE));
+	/* The reason names the consumer and what it needs. */
+	EXPECT_NE(errors.text().find("contiguous isp"), std::string::npos) << errors.text();
+	EXPECT_NE(errors.text().find("contiguous"), std::string::npos) << errors.text();
 }
 
 /* A device's segment limit is no obstacle on its own: every backend's
