@@ -166,6 +166,16 @@ gboolean setConfig(GstBufferPool *pool, GstStructure *config)
 			return FALSE;
 		gst_buffer_pool_config_set_allocator(config, state->allocator, &params);
 	}
+	/* memory:DMABuf caps promise dma-buf memory: a backend that gives fd
+	 * memory (memfd) cannot fill such a pool. */
+	if (gst_zcbuf_caps_has_dmabuf_feature(caps, 0) &&
+	    !gst_zcbuf_allocator_is_dmabuf(state->allocator)) {
+		gchar *spec = gst_zcbuf_allocator_get_backend(state->allocator);
+		GST_ERROR_OBJECT(self, "caps with memory:DMABuf need dma-buf memory; backend %s "
+				 "gives fd memory", spec ? spec : "(none)");
+		g_free(spec);
+		return FALSE;
+	}
 	std::vector<zcbuf::Constraints> constraints = constraintsFromConfig(config);
 	zcbuf::Result<zcbuf::CollatedConstraints> collated = zcbuf::collate(constraints);
 	if (!collated) {
