@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <mutex>
 #include <string>
@@ -52,10 +53,14 @@ PipelineRun::PipelineRun(const std::string &description)
 		g_clear_error(&error);
 		return;
 	}
-	if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-		collectError(0);
-	else
-		collectError(60 * GST_SECOND);
+	/* Starting (the elements' start(), the first commit) as well as the
+	 * run itself: a stop here printed nothing in CI. */
+	watched("starting and playing", 90, [&] {
+		if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+			collectError(0);
+		else
+			collectError(60 * GST_SECOND);
+	});
 }
 
 namespace {
@@ -84,30 +89,35 @@ void printThreads()
 } /* namespace */
 
 /* A start/stop cycle hung once in a few hundred under TCG (the guest
- * timed out with nothing to show): going to NULL has 60 s, then every
+ * timed out with nothing to show): @step has @seconds, then every
  * thread's state is printed and the program aborts, so a hang names where
  * it is instead of costing the suite its whole timeout. */
+void PipelineRun::watched(const char *step, int seconds, const std::function<void()> &work)
+{
+	std::mutex lock;
+	std::condition_variable changed;
+	bool done = false;
+	std::thread watchdog([&] {
+		std::unique_lock<std::mutex> guard(lock);
+		if (!changed.wait_for(guard, std::chrono::seconds(seconds), [&] { return done; })) {
+			std::fprintf(stderr, "PipelineRun: %s took over %d s\n", step, seconds);
+			printThreads();
+			std::abort();
+		}
+	});
+	work();
+	{
+		std::lock_guard<std::mutex> guard(lock);
+		done = true;
+	}
+	changed.notify_one();
+	watchdog.join();
+}
+
 void PipelineRun::finish()
 {
 	if (pipeline_) {
-		std::mutex lock;
-		std::condition_variable changed;
-		bool done = false;
-		std::thread watchdog([&] {
-			std::unique_lock<std::mutex> guard(lock);
-			if (!changed.wait_for(guard, std::chrono::seconds(60), [&] { return done; })) {
-				std::fprintf(stderr, "PipelineRun: going to NULL took over 60 s\n");
-				printThreads();
-				std::abort();
-			}
-		});
-		gst_element_set_state(pipeline_, GST_STATE_NULL);
-		{
-			std::lock_guard<std::mutex> guard(lock);
-			done = true;
-		}
-		changed.notify_one();
-		watchdog.join();
+		watched("going to NULL", 60, [&] { gst_element_set_state(pipeline_, GST_STATE_NULL); });
 		gst_object_unref(pipeline_);
 		pipeline_ = nullptr;
 	}

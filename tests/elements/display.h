@@ -10,6 +10,7 @@
 #include <gst/gst.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ public:
 
 private:
 	void collectError(GstClockTime timeout);
+	/* Runs @work; aborts with every thread's state after @seconds. */
+	static void watched(const char *step, int seconds, const std::function<void()> &work);
 
 	GstElement *pipeline_ = nullptr;
 	std::string error_;

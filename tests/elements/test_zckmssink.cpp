@@ -497,8 +497,10 @@ TEST_F(ZcKmsSink, ResolutionChangeMidStream)
 	std::uint32_t overlay = overlayPlane(card_);
 	ASSERT_NE(overlay, 0u);
 	GstElement *pipeline = gst_parse_launch(
+		/* sync=false: a late frame on a busy host must not be dropped
+		 * (the case is about the size change, not the clock). */
 		("appsrc name=src format=time ! zcconvert ! video/x-raw,format=BGRx ! zckmssink "
-		 "name=sink device=" + card_.node + " mode=1024x768 plane-id=" +
+		 "name=sink sync=false device=" + card_.node + " mode=1024x768 plane-id=" +
 		 std::to_string(overlay)).c_str(), nullptr);
 	ASSERT_NE(pipeline, nullptr);
 	GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
