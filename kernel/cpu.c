@@ -194,6 +194,7 @@ int zcbuf_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
 	if (buf->vaddr)
 		invalidate_kernel_vmap_range(buf->vaddr, buf->size);
 	buf->cpu_accesses++;
+	buf->cpu_syncs++;
 out:
 	mutex_unlock(&buf->lock);
 	return ret;
@@ -221,6 +222,7 @@ int zcbuf_end_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
 						    m->dir);
 	if (buf->cpu_accesses)
 		buf->cpu_accesses--;
+	buf->cpu_syncs++;
 	mutex_unlock(&buf->lock);
 	return 0;
 }

@@ -49,14 +49,15 @@ static void zcbuf_show_buffer(struct seq_file *s, struct zcbuf_buffer *buf)
 	mutex_lock(&buf->lock);
 	list_for_each_entry(ba, &buf->attachments, node)
 		n++;
-	seq_printf(s, "buffer ino=%lu size=%zu backing=%s chunks=%lu last_phys=%#llx readonly=%d dynamic=%d attachments=%u maps=%u pins=%u vmaps=%u cpu_accesses=%u mmaps=%d migrations=%u name=",
+	seq_printf(s, "buffer ino=%lu size=%zu backing=%s chunks=%lu last_phys=%#llx readonly=%d dynamic=%d attachments=%u maps=%u pins=%u vmaps=%u cpu_accesses=%u cpu_syncs=%lu mmaps=%d migrations=%u name=",
 		   buf->ino, buf->size,
 		   zcbuf_backing_kind(buf),
 		   buf->backing ? buf->backing->chunks : 0,
 		   buf->backing ? (u64)buf->backing->last_phys : 0,
 		   !!(buf->flags & ZCBUF_ALLOC_READONLY),
 		   !!(buf->flags & ZCBUF_ALLOC_DYNAMIC), n, buf->maps,
-		   buf->pins, buf->vmaps, buf->cpu_accesses, atomic_read(&buf->mmaps),
+		   buf->pins, buf->vmaps, buf->cpu_accesses, buf->cpu_syncs,
+		   atomic_read(&buf->mmaps),
 		   buf->migrations);
 	zcbuf_seq_name(s, name);
 	seq_putc(s, '\n');

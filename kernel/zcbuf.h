@@ -77,6 +77,7 @@ struct zcbuf_backing {
  * @vmaps: outstanding kernel mappings (0 or 1: the core counts the rest)
  * @vaddr: the kernel mapping while @vmaps is non-zero
  * @cpu_accesses: begin_cpu_access calls not yet ended
+ * @cpu_syncs: begin_cpu_access and end_cpu_access calls made, for debugfs
  * @migrations: backing migrations of this buffer
  */
 struct zcbuf_buffer {
@@ -99,6 +100,7 @@ struct zcbuf_buffer {
 	unsigned int vmaps;
 	void *vaddr;
 	unsigned int cpu_accesses;
+	unsigned long cpu_syncs;
 	unsigned int migrations;
 };
 
