@@ -15,8 +15,10 @@
 
 #include <array>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <string>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <tuple>
 #include <vector>
@@ -502,6 +504,61 @@ TEST_F(Zcconvert, PassthroughForwardsTheSameBuffer)
 }
 
 /* 1, 2 and 4 threads give the same bytes, bands and planes alike. */
+/* The names of this process's threads (/proc/self/task/N/comm). */
+std::multiset<std::string> threadNames()
+{
+	std::multiset<std::string> names;
+	DIR *tasks = opendir("/proc/self/task");
+	if (!tasks)
+		return names;
+	while (struct dirent *task = readdir(tasks)) {
+		if (task->d_name[0] == '.')
+			continue;
+		std::ifstream comm(std::string("/proc/self/task/") + task->d_name + "/comm");
+		std::string name;
+		std::getline(comm, name);
+		names.insert(name);
+	}
+	closedir(tasks);
+	return names;
+}
+
+/* n-threads is not ignored: converting with n-threads=N starts N-1
+ * conversion threads beside the streaming thread (BandRunner's own test,
+ * BandsRunOnSeveralThreads, shows bands running on them at once), and they
+ * go with the element. */
+TEST_F(Zcconvert, NThreadsStartsThatManyConversionThreads)
+{
+	std::string inCaps = test::videoCaps("NV12", 320, 240);
+	GstCaps *caps = gst_caps_from_string(inCaps.c_str());
+	GstBuffer *input = test::makeFrame(caps, Pattern::Noise, 3);
+	gst_caps_unref(caps);
+	for (int threads : { 1, 2, 4 }) {
+		GstHarness *h = gst_harness_new_parse(
+			("zcconvert n-threads=" + std::to_string(threads)).c_str());
+		gst_harness_set_src_caps_str(h, inCaps.c_str());
+		gst_harness_set_sink_caps_str(h, test::videoCaps("BGRx", 320, 240).c_str());
+		ASSERT_EQ(gst_harness_push(h, gst_buffer_ref(input)), GST_FLOW_OK);
+		GstBuffer *out = gst_harness_pull(h);
+		ASSERT_NE(out, nullptr);
+		gst_buffer_unref(out);
+		std::multiset<std::string> names = threadNames();
+		std::string all;
+		for (const std::string &name : names)
+			all += name + " ";
+		for (int worker = 1; worker < threads; worker++)
+			EXPECT_EQ(names.count("zcconvert-" + std::to_string(worker)), 1u)
+				<< threads << " threads, worker " << worker << "; threads: " << all;
+		EXPECT_EQ(names.count("zcconvert-" + std::to_string(threads)), 0u) << threads;
+		gst_harness_teardown(h);
+		names = threadNames();
+		for (int worker = 1; worker < threads; worker++)
+			EXPECT_EQ(names.count("zcconvert-" + std::to_string(worker)), 0u)
+				<< "worker " << worker << " outlived the element";
+	}
+	gst_buffer_unref(input);
+}
+
 TEST_F(Zcconvert, ThreadsGiveIdenticalOutput)
 {
 	struct Job {

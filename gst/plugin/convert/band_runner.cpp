@@ -56,6 +56,10 @@ bool BandRunner::setThreads(unsigned threads, std::string &error)
 			stop();
 			return false;
 		}
+		/* Named for top -H and gdb (15 characters at most), by the
+		 * creator, so that the name is there before the thread runs. */
+		pthread_setname_np(thread.native_handle(),
+				   ("zcconvert-" + std::to_string(i)).substr(0, 15).c_str());
 		workers_.push_back(std::move(thread));
 	}
 	failed_ = false;
@@ -81,8 +85,6 @@ int BandRunner::take(int worker)
 
 void BandRunner::workerLoop(int worker)
 {
-	/* Named for top -H and gdb (15 characters at most). */
-	pthread_setname_np(pthread_self(), ("zcconvert-" + std::to_string(worker)).substr(0, 15).c_str());
 	unsigned seen = 0;
 	for (;;) {
 		{
