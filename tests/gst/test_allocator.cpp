@@ -17,6 +17,7 @@
 #include <zcbuf/statistics.h>
 
 #include "backend_test.h"
+#include "zcbuf_debugfs.h"
 #include "memfd.h"
 
 using namespace zcbuf;
@@ -106,6 +107,14 @@ TEST_P(AllocatorTest, MapsOnceAndSyncsOnEveryMap)
 	EXPECT_EQ(after.mappings, before.mappings + 1);
 	EXPECT_EQ(after.accesses, before.accesses + 6);
 	EXPECT_EQ(after.syncs, before.syncs + (dmabuf() ? 12 : 0));
+	/* The exporter's count where it keeps one (zcbuf.ko, in the guest). */
+	if (backend_->kind() == zcbuf::BackendKind::Module) {
+		std::map<std::string, std::string> fields =
+			zcbuf::test::zcbufDebugfsFields(gst_fd_memory_get_fd(memory));
+		ASSERT_FALSE(fields.empty()) << "not in /sys/kernel/debug/zcbuf/buffers";
+		EXPECT_EQ(fields["cpu_syncs"], "12");
+		EXPECT_EQ(fields["mmaps"], "1");
+	}
 	gst_memory_unref(memory);
 }
 

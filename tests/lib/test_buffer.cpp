@@ -18,6 +18,7 @@
 
 #include "backend_params.h"
 #include "backend_test.h"
+#include "zcbuf_debugfs.h"
 
 using namespace zcbuf;
 
@@ -102,32 +103,6 @@ TEST_P(BufferTest, CarriesItsName)
 	}
 }
 
-/* The key=value fields of @fd's line in zcbuf.ko's debugfs (the inode
- * number names the buffer); empty when it is not there. */
-std::map<std::string, std::string> zcbufDebugfsLine(int fd)
-{
-	struct stat st;
-	std::map<std::string, std::string> fields;
-	if (fstat(fd, &st) != 0)
-		return fields;
-	std::ifstream in("/sys/kernel/debug/zcbuf/buffers");
-	std::string line;
-	const std::string wanted = "buffer ino=" + std::to_string(st.st_ino) + " ";
-	while (std::getline(in, line)) {
-		if (line.rfind(wanted, 0) != 0)
-			continue;
-		std::istringstream words(line);
-		std::string word;
-		while (words >> word) {
-			std::size_t eq = word.find('=');
-			if (eq != std::string::npos)
-				fields[word.substr(0, eq)] = word.substr(eq + 1);
-		}
-		break;
-	}
-	return fields;
-}
-
 TEST_P(BufferTest, MapsOnceAndSyncsEveryAccess)
 {
 	std::shared_ptr<Buffer> buffer = Buffer::create(backend_, 1 << 20, "map-once");
@@ -159,7 +134,7 @@ TEST_P(BufferTest, MapsOnceAndSyncsEveryAccess)
 	if (backend_->kind() == BackendKind::Module) {
 		Result<int> fd = buffer->fd();
 		ASSERT_TRUE(fd.ok());
-		std::map<std::string, std::string> line = zcbufDebugfsLine(*fd);
+		std::map<std::string, std::string> line = test::zcbufDebugfsFields(*fd);
 		ASSERT_FALSE(line.empty()) << "buffer not in /sys/kernel/debug/zcbuf/buffers";
 		EXPECT_EQ(line["cpu_syncs"], "8");
 		EXPECT_EQ(line["mmaps"], "1");
