@@ -48,40 +48,6 @@ constexpr int kRgbTolerance = 0;
 constexpr int kRgbScaledTolerance = 3;
 constexpr int kYuvTolerance = 8;
 
-/* The name of the driver bound to sysfs device @path, empty if none. */
-std::string driverAt(const std::string &path)
-{
-	char target[512] = "";
-	ssize_t len = readlink((path + "/driver").c_str(), target, sizeof(target) - 1);
-	if (len <= 0)
-		return {};
-	target[len] = '\0';
-	std::string driver = target;
-	return driver.substr(driver.rfind('/') + 1);
-}
-
-/* The card node of the guest's virtio-gpu, from sysfs (no fd is opened:
- * the first opener of a card would become its master): the card's PCI
- * device has a virtio child bound to virtio_gpu. Empty when none. */
-std::string virtioCard()
-{
-	for (int n = 0; n < 16; n++) {
-		std::string device = "/sys/class/drm/card" + std::to_string(n) + "/device";
-		DIR *d = opendir(device.c_str());
-		if (!d)
-			continue;
-		bool virtio = false;
-		while (dirent *entry = readdir(d))
-			if (std::string(entry->d_name).rfind("virtio", 0) == 0 &&
-			    driverAt(device + "/" + entry->d_name) == "virtio_gpu")
-				virtio = true;
-		closedir(d);
-		if (virtio)
-			return "/dev/dri/card" + std::to_string(n);
-	}
-	return {};
-}
-
 int openFds()
 {
 	int count = 0;
@@ -98,7 +64,7 @@ class GlTest : public ::testing::Test
 protected:
 	void SetUp() override
 	{
-		card_ = virtioCard();
+		card_ = zcbuf::test::virtioCard();
 		if (card_.empty()) {
 			/* The VM suite loads virtio_gpu: missing there is a failure. */
 			ASSERT_FALSE(zcbuf::test::inTheGuest()) << "no virtio-gpu card in the guest";
@@ -485,7 +451,7 @@ TEST(GlErrors, MethodGlRefusesWhatItCannotDo)
 		{ "zcconvert method=gl device=/dev/dri/no-such-card", "BGRx",
 		  "cannot open /dev/dri/no-such-card" },
 	};
-	if (virtioCard().empty() && !zcbuf::test::inTheGuest())
+	if (zcbuf::test::virtioCard().empty() && !zcbuf::test::inTheGuest())
 		cases.push_back({ "zcconvert method=gl", "BGRx", "no DRM card node in /dev/dri" });
 	for (const Case &c : cases) {
 		std::string description = "videotestsrc num-buffers=1 ! video/x-raw,format=NV12,width=64,height=48 ! " +
