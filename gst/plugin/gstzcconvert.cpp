@@ -8,6 +8,15 @@
  * memory); the output goes to downstream's pool when that pool is zcbuf's
  * or hands out fd memory, else to a zcbuf pool of zcconvert's own, laid out
  * as downstream's padding and stride alignment ask.
+ *
+ * Method: cpu converts with the engine in convert/; gl with the one in gl/
+ * (GLES on a DRM device). gl attaches its device as a consumer both ways:
+ * upstream is asked for memory on it (on virtio-gpu, its own dumb buffers:
+ * it imports nothing else) and the output pool is on it. auto takes gl
+ * only with a device property, for a format pair gl converts, and when
+ * the first frame's memory imports; otherwise cpu, with the reason in the
+ * log and in method-in-use. Without a device property auto opens nothing:
+ * it is the cpu method.
  */
 #include "gstzcconvert.h"
 #include "gstzcguard.h"
@@ -16,7 +25,10 @@
 #include <gst/zcbuf/gstzcbuf.h>
 #include <gst/zcbuf/gstzcbufcopy.h>
 
+#include <atomic>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -24,6 +36,7 @@
 #include "convert/band_runner.h"
 #include "convert/converter.h"
 #include "convert/image.h"
+#include "gl/converter.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_zc_convert_debug);
 #define GST_CAT_DEFAULT gst_zc_convert_debug
@@ -41,6 +54,18 @@ enum {
 	PROP_METHOD,
 	PROP_CONSTRAINTS,
 	PROP_CHOSEN_BACKEND,
+	PROP_DEVICE,
+	PROP_METHOD_IN_USE,
+	PROP_GL_IMPORTS,
+	PROP_GL_CACHE_HITS,
+};
+
+/* What converts the frames of the current caps. */
+enum class Engine {
+	Cpu,
+	/* auto with a GPU: gl if the first frame imports, else cpu. */
+	GlIfImports,
+	Gl,
 };
 
 struct State {
@@ -48,6 +73,8 @@ struct State {
 	std::string backend;
 	std::string constraints;
 	guint threads = kDefaultThreads;
+	std::string device;
+	std::string methodInUse;
 
 	/* Streaming thread only. */
 	zcbuf::convert::Converter converter;
@@ -58,6 +85,13 @@ struct State {
 	 * anything else is copied into the output pool. */
 	bool ensureDmabuf = false;
 	guint64 frames = 0;
+
+	/* The GPU path (streaming thread; stop() drops it). */
+	Engine engine = Engine::Cpu;
+	std::shared_ptr<zcbuf::gl::Context> glContext;
+	std::unique_ptr<zcbuf::gl::Converter> gl;
+	/* Copies of gl's counters, for the properties. */
+	std::atomic<guint64> glImports{ 0 }, glHits{ 0 };
 };
 
 GstCaps *templateCaps()
@@ -85,6 +119,11 @@ GType gst_zc_convert_method_get_type(void)
 	static const GEnumValue values[] = {
 		{ GST_ZCCONVERT_METHOD_CPU, "On the CPU: libyuv and SIMD rows, n-threads bands",
 		  "cpu" },
+		{ GST_ZCCONVERT_METHOD_GL,
+		  "On the GPU: GLES shaders on a DRM device, dma-buf in and out", "gl" },
+		{ GST_ZCCONVERT_METHOD_AUTO,
+		  "gl when the device property names a GPU that imports the input, else cpu",
+		  "auto" },
 		{ 0, nullptr, nullptr },
 	};
 	if (g_once_init_enter(&type))
@@ -230,6 +269,95 @@ GstCaps *fixateCaps(GstBaseTransform *trans, GstPadDirection direction, GstCaps 
 	return othercaps;
 }
 
+void setMethodInUse(GstZcConvert *self, const std::string &text)
+{
+	GST_INFO_OBJECT(self, "method in use: %s", text.c_str());
+	GST_OBJECT_LOCK(self);
+	self->state->methodInUse = text;
+	GST_OBJECT_UNLOCK(self);
+}
+
+std::string deviceOf(GstZcConvert *self)
+{
+	GST_OBJECT_LOCK(self);
+	std::string device = self->state->device;
+	GST_OBJECT_UNLOCK(self);
+	return device;
+}
+
+/* A GL context on @device ("" for the first card that has a GPU), kept
+ * while the device stays the same. */
+zcbuf::Result<std::shared_ptr<zcbuf::gl::Context>> glContextFor(State &state, const std::string &device)
+{
+	if (state.glContext && (device.empty() || state.glContext->node() == device))
+		return state.glContext;
+	/* vgem has no renderer: Mesa's software fallback on it cannot read
+	 * the buffers it is given (MAP_DUMB is refused on its nodes). */
+	auto context = device.empty() ? zcbuf::gl::openFirstCard("vgem")
+				      : zcbuf::gl::Context::open(device);
+	if (context)
+		state.glContext = context.value();
+	return context;
+}
+
+/* Picks the engine for @in to @out by the method property; false after a
+ * negotiation error (method=gl and no GPU path for the pair). */
+bool chooseEngine(GstZcConvert *self, const GstVideoInfo &in, const GstVideoInfo &out, bool noConversion)
+{
+	State &state = *self->state;
+	GST_OBJECT_LOCK(self);
+	GstZcConvertMethod method = self->method;
+	GST_OBJECT_UNLOCK(self);
+	state.engine = Engine::Cpu;
+	if (noConversion) {
+		setMethodInUse(self, "none: the caps need no conversion");
+		return true;
+	}
+	if (method == GST_ZCCONVERT_METHOD_CPU) {
+		setMethodInUse(self, "cpu: method=cpu");
+		return true;
+	}
+	std::string device = deviceOf(self);
+	if (method == GST_ZCCONVERT_METHOD_AUTO && device.empty()) {
+		setMethodInUse(self, "cpu: auto without a device property opens no GPU");
+		return true;
+	}
+	std::string why;
+	bool gl = method == GST_ZCCONVERT_METHOD_GL;
+	auto fail = [&](const std::string &reason) {
+		if (gl) {
+			GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+					  ("zcconvert method=gl cannot convert %s to %s",
+					   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&in)),
+					   gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&out))),
+					  ("%s", reason.c_str()));
+			return false;
+		}
+		GST_CAT_INFO_OBJECT(CAT_PERFORMANCE, self, "auto converts on the CPU: %s", reason.c_str());
+		setMethodInUse(self, "cpu: " + reason);
+		return true;
+	};
+	if (!zcbuf::gl::Converter::supports(in, out, why))
+		return fail(why);
+	auto context = glContextFor(state, device);
+	if (!context)
+		return fail("no GPU: " + context.error().message());
+	if (!state.gl)
+		state.gl = std::make_unique<zcbuf::gl::Converter>();
+	if (auto configured = state.gl->configure(context.value(), in, out); !configured)
+		return fail("GL on " + context.value()->node() + ": " + configured.error().message());
+	const auto &c = *context.value();
+	std::string where = c.node() + " (" + c.driver() + ", " + c.renderer() + ")";
+	if (gl) {
+		state.engine = Engine::Gl;
+		setMethodInUse(self, "gl: method=gl on " + where);
+	} else {
+		state.engine = Engine::GlIfImports;
+		setMethodInUse(self, "gl: auto on " + where + ", if the first frame imports");
+	}
+	return true;
+}
+
 gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstCaps *outcaps,
 		 GstVideoInfo *out)
 {
@@ -267,6 +395,8 @@ gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstC
 			      !gst_zcbuf_caps_has_dmabuf_feature(incaps, 0);
 	nothing = nothing && !state->ensureDmabuf;
 	gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), nothing);
+	if (!chooseEngine(self, *in, *out, nothing || state->ensureDmabuf))
+		return FALSE;
 	GST_INFO_OBJECT(self, "%s (%" G_GSIZE_FORMAT " bytes of scratch images): %" GST_PTR_FORMAT
 			" -> %" GST_PTR_FORMAT,
 			nothing ? "passthrough" : work.c_str(), state->converter.scratchBytes(), incaps,
@@ -274,9 +404,34 @@ gboolean setInfo(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in, GstC
 	return TRUE;
 }
 
+/* The GPU's attach: memory on its device, which on virtio-gpu (6.1
+ * imports no foreign dma-buf) means its own dumb buffers. auto converts
+ * what does not import on the CPU: its need is a preference. */
+void addGlNeeds(GstZcConvert *self, GstQuery *query)
+{
+	State &state = *self->state;
+	if (state.engine == Engine::Cpu || !state.gl || !state.gl->context())
+		return;
+	const zcbuf::gl::Context &context = *state.gl->context();
+	GstStructure *needs = gst_structure_new(
+		GST_ZCBUF_CONSUMER_NEEDS, "consumer", G_TYPE_STRING, GST_OBJECT_NAME(self), "device",
+		G_TYPE_STRING, context.node().c_str(), "dmabuf", G_TYPE_BOOLEAN, TRUE,
+		"own-device-memory", G_TYPE_BOOLEAN, context.driver() == "virtio_gpu", "optional",
+		G_TYPE_BOOLEAN, state.engine != Engine::Gl, nullptr);
+	gst_zcbuf_query_add_consumer_needs(query, needs);
+	gst_structure_free(needs);
+}
+
 gboolean decideAllocation(GstBaseTransform *trans, GstQuery *query)
 {
 	GstZcConvert *self = GST_ZC_CONVERT(trans);
+	if (self->state->engine != Engine::Cpu) {
+		/* GL draws only into memory on its device: a pool of zcconvert's
+		 * own, on that device, rather than downstream's. */
+		while (gst_query_get_n_allocation_pools(query) > 0)
+			gst_query_remove_nth_allocation_pool(query, 0);
+		addGlNeeds(self, query);
+	}
 	std::string backend = backendOf(self);
 	std::string constraints = constraintsOf(self);
 	GstZcbufOutputParams params = {};
@@ -303,6 +458,7 @@ gboolean proposeAllocation(GstBaseTransform *trans, GstQuery *decideQuery, GstQu
 		if (gst_query_get_n_allocation_pools(query) > 0)
 			return TRUE;
 	}
+	addGlNeeds(self, query);
 	if (caps && gst_zcbuf_caps_has_dmabuf_feature(caps, 0) && !gst_zcbuf_backend_may_give_dmabuf(backend.c_str())) {
 		GST_DEBUG_OBJECT(self, "memory:DMABuf input and no dma-buf backend: no pool");
 		return TRUE;
@@ -378,6 +534,50 @@ bool planesInsideMemory(const GstVideoFrame &frame, std::string &why)
 	return true;
 }
 
+/* The frame through the GPU; nullopt when auto leaves it to the CPU. */
+std::optional<GstFlowReturn> transformGl(GstZcConvert *self, GstBuffer *inbuf, GstBuffer *outbuf)
+{
+	State &state = *self->state;
+	std::string node = state.gl->context()->node();
+	if (state.engine == Engine::GlIfImports) {
+		auto imported = state.gl->importInput(inbuf);
+		state.glImports = state.gl->imports();
+		if (!imported) {
+			state.engine = Engine::Cpu;
+			GST_CAT_INFO_OBJECT(CAT_PERFORMANCE, self, "auto converts on the CPU: %s",
+					    imported.error().message().c_str());
+			setMethodInUse(self, "cpu: the input does not import on " + node + ": " +
+						     imported.error().message());
+			return std::nullopt;
+		}
+		state.engine = Engine::Gl;
+		setMethodInUse(self, "gl: auto, the input imports on " + node + " (" +
+					     state.gl->context()->driver() + ", " +
+					     state.gl->context()->renderer() + ")");
+	}
+	auto converted = state.gl->convert(inbuf, outbuf);
+	state.glImports = state.gl->imports();
+	state.glHits = state.gl->hits();
+	if (converted) {
+		state.frames++;
+		return GST_FLOW_OK;
+	}
+	GST_OBJECT_LOCK(self);
+	bool gl = self->method == GST_ZCCONVERT_METHOD_GL;
+	GST_OBJECT_UNLOCK(self);
+	if (!gl && converted.error().code() != EIO) {
+		/* A buffer that does not import (memory of another device
+		 * mid-stream): this frame on the CPU, said in the log. */
+		GST_CAT_WARNING_OBJECT(CAT_PERFORMANCE, self,
+				       "auto converts a frame on the CPU: %s",
+				       converted.error().message().c_str());
+		return std::nullopt;
+	}
+	GST_ELEMENT_ERROR(self, STREAM, FAILED, ("The GPU could not convert the frame"),
+			  ("%s", converted.error().message().c_str()));
+	return GST_FLOW_ERROR;
+}
+
 /* GstVideoFilter's transform maps the frames and calls transformFrame();
  * this one does the same, but says what is wrong with a buffer that is no
  * frame instead of warning and pushing an unwritten output buffer. */
@@ -400,6 +600,11 @@ GstFlowReturn transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *ou
 	if (outbuf == inbuf) {
 		/* prepareOutputBuffer() forwarded dma-buf memory as it is. */
 		return GST_FLOW_OK;
+	}
+	if (self->state->engine != Engine::Cpu) {
+		std::optional<GstFlowReturn> done = transformGl(self, inbuf, outbuf);
+		if (done)
+			return *done;
 	}
 
 	GstVideoFrame in, out;
@@ -509,6 +714,11 @@ void setProperty(GObject *object, guint id, const GValue *value, GParamSpec *psp
 		self->state->constraints = text ? text : "";
 		break;
 	}
+	case PROP_DEVICE: {
+		const gchar *node = g_value_get_string(value);
+		self->state->device = node ? node : "";
+		break;
+	}
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 	}
@@ -536,10 +746,30 @@ void getProperty(GObject *object, guint id, GValue *value, GParamSpec *pspec)
 	case PROP_METHOD:
 		g_value_set_enum(value, self->method);
 		break;
+	case PROP_DEVICE:
+		g_value_set_string(value, self->state->device.c_str());
+		break;
+	case PROP_METHOD_IN_USE:
+		g_value_set_string(value, self->state->methodInUse.c_str());
+		break;
+	case PROP_GL_IMPORTS:
+		g_value_set_uint64(value, self->state->glImports);
+		break;
+	case PROP_GL_CACHE_HITS:
+		g_value_set_uint64(value, self->state->glHits);
+		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 	}
 	GST_OBJECT_UNLOCK(self);
+}
+
+gboolean start(GstBaseTransform *trans)
+{
+	GstZcConvert *self = GST_ZC_CONVERT(trans);
+	self->state->glImports = 0;
+	self->state->glHits = 0;
+	return TRUE;
 }
 
 gboolean stop(GstBaseTransform *trans)
@@ -547,10 +777,21 @@ gboolean stop(GstBaseTransform *trans)
 	GstZcConvert *self = GST_ZC_CONVERT(trans);
 	GST_DEBUG_OBJECT(self, "stopping after %" G_GUINT64_FORMAT " converted frames",
 			 self->state->frames);
+	if (self->state->gl)
+		GST_INFO_OBJECT(self,
+				"GL: %" G_GUINT64_FORMAT " imports, %" G_GUINT64_FORMAT
+				" cache hits; %" G_GUINT64_FORMAT " EGLImages alive in the process "
+				"(imports cached on memories not yet freed)",
+				self->state->glImports.load(), self->state->glHits.load(),
+				zcbuf::gl::ImageCache::liveImages());
 	/* The worker threads go with the element (a restart keeps them);
 	 * the conversion plan with the next caps. */
 	self->state->converter = zcbuf::convert::Converter();
 	self->state->frames = 0;
+	/* The GL objects go with the last memory that cached an import. */
+	self->state->engine = Engine::Cpu;
+	self->state->gl.reset();
+	self->state->glContext.reset();
 	return TRUE;
 }
 
@@ -569,7 +810,7 @@ constexpr auto guarded = zcbuf::plugin::guardedVfunc<Vfunc, &gst_zc_convert_debu
 static void gst_zc_convert_init(GstZcConvert *self)
 {
 	self->state = new State();
-	self->method = GST_ZCCONVERT_METHOD_CPU;
+	self->method = GST_ZCCONVERT_METHOD_AUTO;
 	/* Caps that match need no work at all: the same buffer goes on. */
 	gst_base_transform_set_prefer_passthrough(GST_BASE_TRANSFORM(self), TRUE);
 }
@@ -623,12 +864,47 @@ static void gst_zc_convert_class_init(GstZcConvertClass *klass)
 	g_object_class_install_property(
 		objectClass, PROP_METHOD,
 		g_param_spec_enum("method", "Method",
-				  "Where the conversion runs: cpu (the only method in this "
-				  "release; gl and auto come with the display work)",
-				  GST_TYPE_ZC_CONVERT_METHOD, GST_ZCCONVERT_METHOD_CPU,
+				  "Where the conversion runs: cpu, gl (GLES on the device "
+				  "property's DRM card, or the first card with a GPU; an error "
+				  "at negotiation when it cannot), or auto (gl when the device "
+				  "property is set, gl converts the pair and the first frame's "
+				  "memory imports; else cpu). See method-in-use",
+				  GST_TYPE_ZC_CONVERT_METHOD, GST_ZCCONVERT_METHOD_AUTO,
 				  static_cast<GParamFlags>(G_PARAM_READWRITE |
 							   G_PARAM_STATIC_STRINGS |
 							   GST_PARAM_MUTABLE_READY)));
+
+	g_object_class_install_property(
+		objectClass, PROP_DEVICE,
+		g_param_spec_string(
+			"device", "Device",
+			"DRM card node the GL method renders on (/dev/dri/card0); empty: for "
+			"method=gl the first card that is not vgem and gives a GLES context, "
+			"for method=auto no GPU at all",
+			"",
+			static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+						 GST_PARAM_MUTABLE_READY)));
+	g_object_class_install_property(
+		objectClass, PROP_METHOD_IN_USE,
+		g_param_spec_string("method-in-use", "Method in use",
+				    "The method converting the current caps and why "
+				    "(\"gl: method=gl on /dev/dri/card0 (virtio_gpu, llvmpipe)\", "
+				    "\"cpu: the input does not import ...\"); empty before caps",
+				    "",
+				    static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+	g_object_class_install_property(
+		objectClass, PROP_GL_IMPORTS,
+		g_param_spec_uint64("gl-imports", "GL imports",
+				    "dma-buf planes imported as EGLImages since the last start: "
+				    "each pool buffer's planes once, then cache hits",
+				    0, G_MAXUINT64, 0,
+				    static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+	g_object_class_install_property(
+		objectClass, PROP_GL_CACHE_HITS,
+		g_param_spec_uint64("gl-cache-hits", "GL cache hits",
+				    "Planes found already imported on their memory since the last start",
+				    0, G_MAXUINT64, 0,
+				    static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
 	gst_element_class_set_static_metadata(
 		elementClass, "Zero-copy video converter and scaler",
@@ -650,6 +926,7 @@ static void gst_zc_convert_class_init(GstZcConvertClass *klass)
 	transClass->decide_allocation = guarded<decideAllocation>;
 	transClass->transform = guarded<transform>;
 	transClass->prepare_output_buffer = guarded<prepareOutputBuffer>;
+	transClass->start = guarded<start>;
 	transClass->stop = guarded<stop>;
 	filterClass->set_info = guarded<setInfo>;
 	/* Also tells GstVideoFilter that zcconvert is not in-place. */

@@ -2,9 +2,13 @@
 /*
  * For element tests that need the guest's kernel modules: whether this run
  * is the guest's (where a missing module fails instead of skipping), and
- * the zcbuf module's switch for scattered backing.
+ * the zcbuf module's switch for scattered backing, and the guest's
+ * virtio-gpu card.
  */
 #pragma once
+
+#include <dirent.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -35,5 +39,39 @@ private:
 		std::ofstream("/sys/module/zcbuf/parameters/debug_discontiguous") << value;
 	}
 };
+
+/* The name of the driver bound to sysfs device @path, empty if none. */
+inline std::string driverAt(const std::string &path)
+{
+	char target[512] = "";
+	ssize_t len = readlink((path + "/driver").c_str(), target, sizeof(target) - 1);
+	if (len <= 0)
+		return {};
+	target[len] = '\0';
+	std::string driver = target;
+	return driver.substr(driver.rfind('/') + 1);
+}
+
+/* The card node of the guest's virtio-gpu, from sysfs (no fd is opened:
+ * the first opener of a card would become its master): the card's PCI
+ * device has a virtio child bound to virtio_gpu. Empty when none. */
+inline std::string virtioCard()
+{
+	for (int n = 0; n < 16; n++) {
+		std::string device = "/sys/class/drm/card" + std::to_string(n) + "/device";
+		DIR *d = opendir(device.c_str());
+		if (!d)
+			continue;
+		bool virtio = false;
+		while (dirent *entry = readdir(d))
+			if (std::string(entry->d_name).rfind("virtio", 0) == 0 &&
+			    driverAt(device + "/" + entry->d_name) == "virtio_gpu")
+				virtio = true;
+		closedir(d);
+		if (virtio)
+			return "/dev/dri/card" + std::to_string(n);
+	}
+	return {};
+}
 
 } /* namespace zcbuf::test */
