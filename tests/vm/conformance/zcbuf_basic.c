@@ -9,11 +9,14 @@
 #define _GNU_SOURCE
 #include "common.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -712,6 +715,87 @@ static void map_segments_follow_device(void)
 	CHECK_EQ(m.length, 1 * MIB);
 }
 
+static long long cgroup_read(const char *dir, const char *file)
+{
+	char path[256];
+	long long value = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &value) != 1)
+		value = -1;
+	fclose(f);
+	return value;
+}
+
+static int cgroup_write(const char *dir, const char *file, const char *text)
+{
+	char path[256];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -errno;
+}
+
+/*
+ * The backing is charged to the allocating task's memory cgroup
+ * (__GFP_ACCOUNT), so a container's limit covers its zcbuf buffers: in a
+ * cgroup of its own, a child's memory.current grows by the buffer when it
+ * allocates one and falls back when it closes it.
+ */
+static void backing_is_charged_to_the_memory_cgroup(void)
+{
+	char root[] = "/tmp/zt-cgroup-XXXXXX";
+	char group[64];
+	int status;
+	pid_t pid;
+
+	REQUIRE(mkdtemp(root));
+	REQUIRE(!mount("none", root, "cgroup2", 0, NULL));
+	CHECK_EQ(cgroup_write(root, "cgroup.subtree_control", "+memory"), 0);
+	snprintf(group, sizeof(group), "%s/zt", root);
+	REQUIRE(!mkdir(group, 0755));
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		long long before, held, after;
+		int zfd, fd;
+
+		if (cgroup_write(group, "cgroup.procs", "0"))
+			_exit(10);
+		zfd = zt_open_zcbuf();
+		before = cgroup_read(group, "memory.current");
+		fd = zt_alloc(zfd, 16 * MIB, ZCBUF_ALLOC_IMMEDIATE, NULL);
+		if (fd < 0)
+			_exit(11);
+		held = cgroup_read(group, "memory.current");
+		close(fd);
+		after = cgroup_read(group, "memory.current");
+		printf("# memory.current %lld, %lld with a 16 MiB buffer, %lld after\n",
+		       before, held, after);
+		fflush(stdout);
+		if (before < 0 || held - before < (long long)(16 * MIB))
+			_exit(12);
+		if (after - before >= (long long)MIB)
+			_exit(13);
+		_exit(0);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK(!rmdir(group));
+	CHECK(!umount(root));
+	CHECK(!rmdir(root));
+}
+
 /* A 4K NV12 frame, scattered: made of high-order blocks, as the system heap. */
 static void scattered_backing_uses_high_order_chunks(void)
 {
@@ -1398,6 +1482,7 @@ static const struct zt_case cases[] = {
 	ZT_CASE(device_dma_and_cpu_agree),
 	ZT_CASE(map_segments_follow_device),
 	ZT_CASE(scattered_backing_uses_high_order_chunks),
+	ZT_CASE(backing_is_charged_to_the_memory_cgroup),
 	ZT_CASE(deferred_until_first_use),
 	ZT_CASE(contiguous_device_before_first_map),
 	ZT_CASE(contiguous_device_after_first_map_migrates),
