@@ -290,6 +290,13 @@ static bool zcbuf_can_merge(phys_addr_t start, unsigned int len,
 	       ((next + PAGE_SIZE - 1) & ~(phys_addr_t)boundary);
 }
 
+/*
+ * Counts (@sgl NULL) or fills the segments of @b for @dev. Not
+ * sg_alloc_table_from_pages_segment(): that merges contiguous pages up to a
+ * size limit only, while a device may also have a segment boundary
+ * (dma_get_seg_boundary(), 4 GiB for most PCI devices) that no segment may
+ * cross, and adjacent blocks of scattered backing can straddle one.
+ */
 static unsigned int zcbuf_walk_segments(const struct zcbuf_backing *b,
 					struct device *dev,
 					struct scatterlist *sgl)
