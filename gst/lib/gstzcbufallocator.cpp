@@ -15,6 +15,7 @@
 #include <zcbuf/backend.h>
 #include <zcbuf/buffer.h>
 
+#include "gstzcbufguard-private.h"
 #include "gstzcbufmemory-private.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_zcbuf_allocator_debug);
@@ -187,9 +188,10 @@ GstMemory *allocMemory(GstAllocator *allocator, gsize size, GstAllocationParams 
 
 void classInit(GObjectClass *objectClass, GstAllocatorClass *allocatorClass)
 {
-	objectClass->set_property = setProperty;
-	objectClass->get_property = getProperty;
-	allocatorClass->alloc = allocMemory;
+	using zcbuf::gstlib::guardedVfunc;
+	objectClass->set_property = guardedVfunc<setProperty, &gst_zcbuf_allocator_debug>;
+	objectClass->get_property = guardedVfunc<getProperty, &gst_zcbuf_allocator_debug>;
+	allocatorClass->alloc = guardedVfunc<allocMemory, &gst_zcbuf_allocator_debug>;
 	/* free stays GstFdAllocator's: the memory's fd is DONT_CLOSE, and the
 	 * libzcbuf buffer goes with the memory's qdata. */
 

@@ -11,6 +11,7 @@
 #include <zcbuf/backend_choice.h>
 #include <zcbuf/buffer.h>
 
+#include "gstzcbufguard-private.h"
 #include "gstzcbufneeds-private.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_zcbuf_buffer_pool_debug);
@@ -308,12 +309,13 @@ static void gst_zcbuf_buffer_pool_class_init(GstZcbufBufferPoolClass *klass)
 	GObjectClass *objectClass = G_OBJECT_CLASS(klass);
 	GstBufferPoolClass *poolClass = GST_BUFFER_POOL_CLASS(klass);
 
-	objectClass->set_property = setProperty;
-	objectClass->get_property = getProperty;
+	using zcbuf::gstlib::guardedVfunc;
+	objectClass->set_property = guardedVfunc<setProperty, &gst_zcbuf_buffer_pool_debug>;
+	objectClass->get_property = guardedVfunc<getProperty, &gst_zcbuf_buffer_pool_debug>;
 	objectClass->finalize = gst_zcbuf_buffer_pool_finalize;
 	poolClass->get_options = getOptions;
-	poolClass->set_config = setConfig;
-	poolClass->alloc_buffer = allocBuffer;
+	poolClass->set_config = guardedVfunc<setConfig, &gst_zcbuf_buffer_pool_debug>;
+	poolClass->alloc_buffer = guardedVfunc<allocBuffer, &gst_zcbuf_buffer_pool_debug>;
 
 	g_object_class_install_property(
 		objectClass, PROP_BACKEND,

@@ -16,6 +16,8 @@
 
 #include <gst/gst.h>
 
+#include "gstzcbufguard-private.h"
+
 namespace zcbuf::plugin {
 
 /* Posts an element error for the exception being handled, logged in
@@ -47,36 +49,19 @@ void guardedVoid(gpointer element, GstDebugCategory *category, const char *where
 	}
 }
 
-/* What a guarded vfunc returns when its body threw. */
-template <typename R> R vfuncFailure()
+using zcbuf::gstlib::vfuncFailure;
+
+/* Posts an element error for the exception being handled (a vfunc's
+ * report, see gstzcbufguard-private.h). */
+inline void postException(gpointer element, GstDebugCategory *category) noexcept
 {
-	if constexpr (std::is_same_v<R, GstFlowReturn>)
-		return GST_FLOW_ERROR;
-	else if constexpr (std::is_same_v<R, GstStateChangeReturn>)
-		return GST_STATE_CHANGE_FAILURE;
-	else if constexpr (std::is_same_v<R, GstCaps *>)
-		return gst_caps_new_empty();
-	else if constexpr (!std::is_void_v<R>)
-		return R{};
+	postCurrentException(GST_ELEMENT(element), category, "a vfunc");
 }
 
 /* guardedVfunc<function, &category> is @function behind guarded(), with the
  * same signature, for assigning straight to a class's vfunc pointer. */
-template <auto Vfunc, GstDebugCategory **Category> struct VfuncGuard;
-template <typename R, typename Object, typename... Args, R (*Vfunc)(Object *, Args...),
-	  GstDebugCategory **Category>
-struct VfuncGuard<Vfunc, Category> {
-	static R call(Object *object, Args... args) noexcept
-	{
-		try {
-			return Vfunc(object, args...);
-		} catch (...) {
-			postCurrentException(GST_ELEMENT(object), *Category, "a vfunc");
-			return vfuncFailure<R>();
-		}
-	}
-};
 template <auto Vfunc, GstDebugCategory **Category>
-constexpr auto guardedVfunc = &VfuncGuard<Vfunc, Category>::call;
+constexpr auto guardedVfunc =
+	&zcbuf::gstlib::VfuncGuard<Vfunc, Category, postException>::call;
 
 } /* namespace zcbuf::plugin */
