@@ -327,6 +327,13 @@ gchar *gst_zcbuf_allocator_get_backend(GstAllocator *allocator)
 {
 	g_return_val_if_fail(gst_is_zcbuf_allocator(allocator), nullptr);
 	AllocatorState *state = stateOf(allocator);
+	return g_strdup(state->backend ? state->backend->spec().c_str() : kWrapOnly);
+}
+
+gchar *gst_zcbuf_allocator_get_backend_description(GstAllocator *allocator)
+{
+	g_return_val_if_fail(gst_is_zcbuf_allocator(allocator), nullptr);
+	AllocatorState *state = stateOf(allocator);
 	return g_strdup(state->backend ? state->backend->description().c_str() : kWrapOnly);
 }
 

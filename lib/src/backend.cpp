@@ -44,6 +44,16 @@ std::string Backend::description() const
 	return text;
 }
 
+std::string Backend::spec() const
+{
+	std::string text(toString(kind()));
+	if (kind() == BackendKind::Drm)
+		text += ":" + device();
+	else if (kind() == BackendKind::DmaHeap)
+		text += ":" + device().substr(device().rfind('/') + 1);
+	return text;
+}
+
 Result<Allocation> Backend::allocate(const AllocationRequest &request)
 {
 	const Constraints &c = request.constraints.merged;

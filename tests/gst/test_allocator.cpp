@@ -284,9 +284,16 @@ TEST_F(DefaultAllocator, IsRegisteredAsZcbuf)
 	ASSERT_NE(memory, nullptr);
 	EXPECT_TRUE(gst_is_zcbuf_memory(memory));
 	gchar *backend = gst_zcbuf_allocator_get_backend(memory->allocator);
+	gchar *description = gst_zcbuf_allocator_get_backend_description(memory->allocator);
 	Result<std::shared_ptr<Backend>> expected = defaultBackend();
 	ASSERT_TRUE(expected.ok());
-	EXPECT_EQ(std::string(backend), expected.value()->description());
+	/* The spec opens the same backend again; the description is words. */
+	EXPECT_EQ(std::string(backend), expected.value()->spec());
+	EXPECT_EQ(std::string(description), expected.value()->description());
+	Result<std::shared_ptr<Backend>> again = openBackend(backend);
+	ASSERT_TRUE(again.ok()) << again.error().message();
+	EXPECT_EQ(again.value()->description(), expected.value()->description());
+	g_free(description);
 	EXPECT_EQ(gst_is_dmabuf_memory(memory), expected.value()->capabilities().dmabuf);
 	g_free(backend);
 	gst_memory_unref(memory);

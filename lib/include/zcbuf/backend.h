@@ -81,8 +81,11 @@ public:
 	virtual const std::string &device() const = 0;
 	virtual BackendCapabilities capabilities() const = 0;
 
-	/* "drm (/dev/dri/card0)", "memfd". */
+	/* "drm (/dev/dri/card0)", "memfd": for people. */
 	std::string description() const;
+	/* "drm:/dev/dri/card0", "dma-heap:system", "memfd": what
+	 * openBackend() takes to open this backend again. */
+	std::string spec() const;
 
 	/*
 	 * Allocates backing that satisfies request.constraints, or fails

@@ -75,10 +75,20 @@ gboolean gst_zcbuf_allocator_is_dmabuf(GstAllocator *allocator);
 /**
  * gst_zcbuf_allocator_get_backend:
  *
- * Returns: (transfer full): the backend's description, e.g.
- *   "drm (/dev/dri/card0)"; free with g_free().
+ * Returns: (transfer full): the backend's spec, in the form the `backend`
+ *   property and gst_zcbuf_allocator_new() take, e.g. "drm:/dev/dri/card0",
+ *   "dma-heap:system", "memfd" ("none" for an allocator that only
+ *   wraps buffers); free with g_free().
  */
 gchar *gst_zcbuf_allocator_get_backend(GstAllocator *allocator);
+
+/**
+ * gst_zcbuf_allocator_get_backend_description:
+ *
+ * Returns: (transfer full): the backend in words, for logs, e.g.
+ *   "drm (/dev/dri/card0)"; free with g_free().
+ */
+gchar *gst_zcbuf_allocator_get_backend_description(GstAllocator *allocator);
 
 /**
  * gst_zcbuf_allocator_import_fd:
