@@ -32,6 +32,8 @@ for f in "$plugin_dir/libgstzcbuf.so" "$lib/libzcbuf.so" "$lib/libgstzcbuf-1.0.s
 	[ -e "$f" ] || fail "not installed: ${f#"$dest"}"
 done
 [ ! -e "$inc/linux/zcbuf.h" ] || fail "the uapi header is in linux-libc-dev's include/linux"
+[ ! -e "$inc/gstreamer-1.0/gst/zcbuf/gstzcbufmemory.hpp" ] ||
+	fail "the plugin's C++ header gstzcbufmemory.hpp is installed"
 echo "ok: the installed layout"
 
 # Our .pc files, pointed at the scratch prefix (the system's stay as they are).
@@ -49,29 +51,35 @@ cc -o "$dest/zcbuf-appsrc" "$source/examples/zcbuf-appsrc.c" \
 	fail "examples/zcbuf-appsrc.c does not build against the installed .pc files"
 echo "ok: a C application builds against gstreamer-zcbuf-1.0.pc"
 
-# A C++ one with the C++ header, in the standard the .pc file names.
+# A C++ one using libzcbuf and the C API together, in the standard
+# libzcbuf.pc names.
 std=$(pkg-config --variable=cxx_std libzcbuf)
 [ -n "$std" ] || fail "libzcbuf.pc names no C++ standard"
 cat >"$dest/use.cpp" <<'EOF'
 #include <gst/zcbuf/gstzcbuf.h>
-#include <gst/zcbuf/gstzcbufmemory.hpp>
-#include <zcbuf/buffer.h>
+#include <zcbuf/zcbuf.h>
 #include <linux/zcbuf.h>
 int main()
 {
 	gst_init(nullptr, nullptr);
+	auto backend = zcbuf::openBackend("memfd");
+	if (!backend)
+		return 1;
+	auto buffer = zcbuf::Buffer::create(backend.value(), 4096, "installed");
+	if (!buffer->allocate())
+		return 2;
 	GError *error = nullptr;
-	GstAllocator *allocator = gst_zcbuf_allocator_new("memfd", &error);
-	bool ok = allocator && gst_zcbuf_allocator_get_backend_object(allocator) != nullptr;
-	if (allocator)
-		gst_object_unref(allocator);
+	GstMemory *memory = gst_zcbuf_allocator_import_fd(buffer->fd().value(), 4096, &error);
+	bool ok = memory && gst_is_zcbuf_memory(memory);
+	if (memory)
+		gst_memory_unref(memory);
 	g_clear_error(&error);
-	return ok ? 0 : 1;
+	return ok ? 0 : 3;
 }
 EOF
 # shellcheck disable=SC2046
 c++ -std="$std" -o "$dest/use" "$dest/use.cpp" \
-	$(pkg-config --cflags --libs gstreamer-zcbuf-1.0) ||
+	$(pkg-config --cflags --libs gstreamer-zcbuf-1.0 libzcbuf) ||
 	fail "a C++ program does not build against the installed headers (-std=$std)"
 echo "ok: a C++ application builds with -std=$std"
 
