@@ -473,7 +473,7 @@ static void gst_zc_ipc_sink_class_init(GstZcIpcSinkClass *klass)
 	gst_element_class_set_static_metadata(
 		elementClass, "zcbuf IPC sink", "Sink/Video",
 		"Shares frames with other processes: fds once per buffer, then ids (zcipc)",
-		"zcbuf project");
+		"The zcbuf authors");
 
 	sinkClass->render = render;
 	sinkClass->set_caps = setCaps;

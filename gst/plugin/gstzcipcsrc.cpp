@@ -252,7 +252,7 @@ static void gst_zc_ipc_src_class_init(GstZcIpcSrcClass *klass)
 	gst_element_class_add_static_pad_template(elementClass, &srcTemplate);
 	gst_element_class_set_static_metadata(elementClass, "zcbuf IPC source", "Source/Video",
 					      "Receives frames from a zcipcsink in another process",
-					      "zcbuf project");
+					      "The zcbuf authors");
 
 	baseClass->start = start;
 	baseClass->stop = stop;

@@ -716,7 +716,7 @@ static void gst_zc_kms_sink_class_init(GstZcKmsSinkClass *klass)
 	gst_caps_unref(caps);
 	gst_element_class_set_static_metadata(element_class, "zcbuf KMS sink", "Sink/Video",
 		"Scans out imported dma-bufs on a KMS display with atomic commits paced by "
-		"page-flip events", "zcbuf");
+		"page-flip events", "The zcbuf authors");
 
 	element_class->change_state = gst_zc_kms_sink_change_state;
 	base_class->stop = gst_zc_kms_sink_stop;
