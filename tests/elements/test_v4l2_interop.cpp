@@ -615,7 +615,7 @@ TEST_F(V4l2Interop, UpstreamV4l2ElementsLeakThemselves)
 
 /* One pipeline played to EOS and stopped again and again: every cycle
  * gets frames; after the pipeline goes, none of zcbuf's buffers is left.
- * 20 cycles: about 0.4 s each under TCG (20 in 7.2 to 9.4 s, measured);
+ * 20 cycles: 0.36 to 0.49 s each under TCG (20 in 7.2 to 9.8 s, measured);
  * the issue asks 100, which would add some 35 s to this guest for nothing
  * the 20 do not show. */
 constexpr int kCycles = 20;
