@@ -256,7 +256,7 @@ Result<std::uint8_t *> Buffer::mapLocked()
 	return static_cast<std::uint8_t *>(map);
 }
 
-Result<std::uint8_t *> Buffer::beginCpuAccess(Access access)
+Result<std::uint8_t *> Buffer::beginCpuAccess(Access access, int fenceTimeoutMs)
 {
 	std::uint8_t *map = mapping_.load();
 	if (!map) {
@@ -271,6 +271,11 @@ Result<std::uint8_t *> Buffer::beginCpuAccess(Access access)
 
 	internal::Counters &stats = counters(kind_);
 	if (dmabuf_) {
+		Result<void> idle = internal::dmabufWaitFences(fd_.get(), hasWrite(access),
+							       fenceTimeoutMs);
+		if (!idle)
+			return Error(idle.error().code(),
+				     "buffer '" + name_ + "': " + idle.error().message());
 		std::uint64_t flags = DMA_BUF_SYNC_START |
 				      (hasRead(access) ? DMA_BUF_SYNC_READ : 0) |
 				      (hasWrite(access) ? DMA_BUF_SYNC_WRITE : 0);
@@ -296,9 +301,9 @@ Result<void> Buffer::endCpuAccess(Access access)
 	return synced;
 }
 
-Result<CpuAccess> Buffer::access(Access access)
+Result<CpuAccess> Buffer::access(Access access, int fenceTimeoutMs)
 {
-	Result<std::uint8_t *> data = beginCpuAccess(access);
+	Result<std::uint8_t *> data = beginCpuAccess(access, fenceTimeoutMs);
 	if (!data)
 		return data.error();
 	return CpuAccess(shared_from_this(), access, data.value(), properties_.size);
