@@ -271,11 +271,9 @@ Result<std::uint8_t *> Buffer::beginCpuAccess(Access access, int fenceTimeoutMs)
 
 	internal::Counters &stats = counters(kind_);
 	if (dmabuf_) {
-		Result<void> idle = internal::dmabufWaitFences(fd_.get(), hasWrite(access),
-							       fenceTimeoutMs);
+		Result<void> idle = waitForDevices(access, fenceTimeoutMs);
 		if (!idle)
-			return Error(idle.error().code(),
-				     "buffer '" + name_ + "': " + idle.error().message());
+			return idle.error();
 		std::uint64_t flags = DMA_BUF_SYNC_START |
 				      (hasRead(access) ? DMA_BUF_SYNC_READ : 0) |
 				      (hasWrite(access) ? DMA_BUF_SYNC_WRITE : 0);
@@ -286,6 +284,23 @@ Result<std::uint8_t *> Buffer::beginCpuAccess(Access access, int fenceTimeoutMs)
 	}
 	stats.accesses++;
 	return map;
+}
+
+Result<void> Buffer::waitForDevices(Access access, int fenceTimeoutMs)
+{
+	int fd = -1;
+	{
+		/* fd_ and dmabuf_ are set once, at allocation; before it no
+		 * device can have had the buffer */
+		std::lock_guard lock(mutex_);
+		if (!allocated_.load() || !dmabuf_)
+			return {};
+		fd = fd_.get();
+	}
+	Result<void> idle = internal::dmabufWaitFences(fd, hasWrite(access), fenceTimeoutMs);
+	if (!idle)
+		return Error(idle.error().code(), "buffer '" + name_ + "': " + idle.error().message());
+	return {};
 }
 
 Result<void> Buffer::endCpuAccess(Access access)

@@ -8,11 +8,6 @@
  * is an ETIMEDOUT error after the timeout asked for, with nothing begun and
  * nothing leaked. Dma-buf backends only: the VM suite (lib-in-vm) runs it.
  */
-#include <fcntl.h>
-#include <linux/dma-buf.h>
-#include <linux/types.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -22,62 +17,14 @@
 #include <zcbuf/zcbuf.h>
 
 #include "backend_test.h"
+#include "sw_sync.h"
 
 namespace {
 
 using namespace zcbuf;
+using test::attachFence;
+using test::Timeline;
 using Clock = std::chrono::steady_clock;
-
-/* sw_sync's interface (drivers/dma-buf/sw_sync.c; no uapi header). */
-struct SwSyncCreateFence {
-	__u32 value;
-	char name[32];
-	__s32 fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct SwSyncCreateFence)
-#define SW_SYNC_IOC_INC _IOW('W', 1, __u32)
-
-/* A sw_sync timeline: fences at its next points, signalled by advance().
- * Closing it signals what is left (with an error), as sw_sync does. */
-class Timeline
-{
-public:
-	Timeline() : fd_(open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC)) {}
-	~Timeline()
-	{
-		if (fd_ >= 0)
-			close(fd_);
-	}
-	Timeline(const Timeline &) = delete;
-	Timeline &operator=(const Timeline &) = delete;
-
-	bool ok() const { return fd_ >= 0; }
-
-	/* A sync_file fd signalled when the timeline reaches @point. */
-	int fence(unsigned point)
-	{
-		SwSyncCreateFence create = {};
-		create.value = point;
-		std::snprintf(create.name, sizeof(create.name), "zcbuf-test-%u", point);
-		return ioctl(fd_, SW_SYNC_IOC_CREATE_FENCE, &create) == 0 ? create.fence : -1;
-	}
-
-	bool advance(unsigned by = 1) { return ioctl(fd_, SW_SYNC_IOC_INC, &by) == 0; }
-
-private:
-	int fd_;
-};
-
-/* Attaches @syncFile to the dma-buf @fd as a device's write (or read). */
-bool attach(int fd, int syncFile, bool write)
-{
-	struct dma_buf_import_sync_file import = {};
-	import.flags = write ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_READ;
-	import.fd = syncFile;
-	bool ok = ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import) == 0;
-	close(syncFile);
-	return ok;
-}
 
 class Fences : public test::BackendTest
 {
@@ -89,10 +36,8 @@ protected:
 			return;
 		timeline_ = std::make_unique<Timeline>();
 		if (!timeline_->ok()) {
-			const char *required = std::getenv("ZCBUF_TEST_REQUIRE");
-			if (required && *required)
-				FAIL() << "no /sys/kernel/debug/sync/sw_sync: boot the guest with "
-					  "--modprobe sw_sync";
+			if (test::swSyncRequired())
+				FAIL() << test::kNoSwSync;
 			GTEST_SKIP() << "no sw_sync here (the guest has it)";
 		}
 		buffer_ = Buffer::create(backend_, 65536, "fenced");
@@ -121,7 +66,7 @@ protected:
 /* A device's write signalled 300 ms later: a read waits for it. */
 TEST_P(Fences, ReadWaitsForAPendingWriteSignalledLate)
 {
-	ASSERT_TRUE(attach(fd_, timeline_->fence(1), true));
+	ASSERT_TRUE(attachFence(fd_, timeline_->fence(1), true));
 	std::thread signaller([&] {
 		std::this_thread::sleep_for(std::chrono::milliseconds(300));
 		EXPECT_TRUE(timeline_->advance());
@@ -138,7 +83,7 @@ TEST_P(Fences, ReadWaitsForAPendingWriteSignalledLate)
 /* A device's read pending: a CPU read goes ahead, a CPU write waits. */
 TEST_P(Fences, WriteWaitsForAPendingReadWhichAReadDoesNot)
 {
-	ASSERT_TRUE(attach(fd_, timeline_->fence(1), false));
+	ASSERT_TRUE(attachFence(fd_, timeline_->fence(1), false));
 	auto start = Clock::now();
 	Result<CpuAccess> read = buffer_->access(Access::Read, 100);
 	ASSERT_TRUE(read) << read.error().message();
@@ -159,7 +104,7 @@ TEST_P(Fences, WriteWaitsForAPendingReadWhichAReadDoesNot)
  * the device is done. Leaks: the fixture's fd and buffer counts. */
 TEST_P(Fences, ANeverSignalledFenceIsATimeoutError)
 {
-	ASSERT_TRUE(attach(fd_, timeline_->fence(1), true));
+	ASSERT_TRUE(attachFence(fd_, timeline_->fence(1), true));
 	std::uint64_t syncsBefore = statistics().total().syncs;
 	auto start = Clock::now();
 	Result<CpuAccess> read = buffer_->access(Access::Read, 200);

@@ -104,6 +104,11 @@ public:
 	 */
 	Result<CpuAccess> access(Access access, int fenceTimeoutMs = kFenceTimeoutMs);
 
+	/* The wait alone (no access begun): for the next user of a recycled
+	 * buffer, who will write it (@access Write waits for every pending
+	 * device access). A buffer not allocated yet has nothing to wait for. */
+	Result<void> waitForDevices(Access access, int fenceTimeoutMs = kFenceTimeoutMs);
+
 	/* The same bracket split in two, for callers that cannot hold a
 	 * CpuAccess (GstMemory map/unmap). Every successful begin needs one
 	 * end with the same access. */
