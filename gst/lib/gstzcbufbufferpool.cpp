@@ -289,6 +289,42 @@ void getProperty(GObject *object, guint id, GValue *value, GParamSpec *pspec)
 
 } /* namespace */
 
+/*
+ * The recycle gate: a buffer back from its last user may still be in a
+ * device's hands (a display scanning it out, a V4L2 queue reading it),
+ * with implicit fences on its dma-buf saying so. The next user will write
+ * it, so it goes out only when every pending device access is done,
+ * waited for at most zcbuf::Buffer::kFenceTimeoutMs; after that the
+ * acquire fails with an error that names the buffer.
+ */
+static GstFlowReturn acquireBuffer(GstBufferPool *pool, GstBuffer **buffer,
+				   GstBufferPoolAcquireParams *params)
+{
+	GstFlowReturn ret = GST_BUFFER_POOL_CLASS(gst_zcbuf_buffer_pool_parent_class)
+				    ->acquire_buffer(pool, buffer, params);
+	if (ret != GST_FLOW_OK)
+		return ret;
+	for (guint i = 0; i < gst_buffer_n_memory(*buffer); i++) {
+		std::shared_ptr<zcbuf::Buffer> backing =
+			gst_zcbuf_memory_get_buffer(gst_buffer_peek_memory(*buffer, i));
+		if (!backing)
+			continue;
+		zcbuf::Result<void> idle = backing->waitForDevices(zcbuf::Access::Write);
+		if (!idle) {
+			GST_ERROR_OBJECT(pool, "%s", idle.error().message().c_str());
+			/* back into the queue, the vfunc itself: *buffer's pool
+			 * is not set yet (gst_buffer_pool_acquire_buffer sets it
+			 * on success), so gst_buffer_pool_release_buffer would
+			 * drop it and a bounded pool would wait for it forever */
+			GST_BUFFER_POOL_CLASS(gst_zcbuf_buffer_pool_parent_class)
+				->release_buffer(pool, *buffer);
+			*buffer = nullptr;
+			return GST_FLOW_ERROR;
+		}
+	}
+	return GST_FLOW_OK;
+}
+
 static void gst_zcbuf_buffer_pool_init(GstZcbufBufferPool *self)
 {
 	self->state = new PoolState();
@@ -316,6 +352,7 @@ static void gst_zcbuf_buffer_pool_class_init(GstZcbufBufferPoolClass *klass)
 	poolClass->get_options = getOptions;
 	poolClass->set_config = guardedVfunc<setConfig, &gst_zcbuf_buffer_pool_debug>;
 	poolClass->alloc_buffer = guardedVfunc<allocBuffer, &gst_zcbuf_buffer_pool_debug>;
+	poolClass->acquire_buffer = guardedVfunc<acquireBuffer, &gst_zcbuf_buffer_pool_debug>;
 
 	g_object_class_install_property(
 		objectClass, PROP_BACKEND,

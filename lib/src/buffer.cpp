@@ -256,7 +256,7 @@ Result<std::uint8_t *> Buffer::mapLocked()
 	return static_cast<std::uint8_t *>(map);
 }
 
-Result<std::uint8_t *> Buffer::beginCpuAccess(Access access)
+Result<std::uint8_t *> Buffer::beginCpuAccess(Access access, int fenceTimeoutMs)
 {
 	std::uint8_t *map = mapping_.load();
 	if (!map) {
@@ -271,6 +271,9 @@ Result<std::uint8_t *> Buffer::beginCpuAccess(Access access)
 
 	internal::Counters &stats = counters(kind_);
 	if (dmabuf_) {
+		Result<void> idle = waitForDevices(access, fenceTimeoutMs);
+		if (!idle)
+			return idle.error();
 		std::uint64_t flags = DMA_BUF_SYNC_START |
 				      (hasRead(access) ? DMA_BUF_SYNC_READ : 0) |
 				      (hasWrite(access) ? DMA_BUF_SYNC_WRITE : 0);
@@ -281,6 +284,23 @@ Result<std::uint8_t *> Buffer::beginCpuAccess(Access access)
 	}
 	stats.accesses++;
 	return map;
+}
+
+Result<void> Buffer::waitForDevices(Access access, int fenceTimeoutMs)
+{
+	int fd = -1;
+	{
+		/* fd_ and dmabuf_ are set once, at allocation; before it no
+		 * device can have had the buffer */
+		std::lock_guard lock(mutex_);
+		if (!allocated_.load() || !dmabuf_)
+			return {};
+		fd = fd_.get();
+	}
+	Result<void> idle = internal::dmabufWaitFences(fd, hasWrite(access), fenceTimeoutMs);
+	if (!idle)
+		return Error(idle.error().code(), "buffer '" + name_ + "': " + idle.error().message());
+	return {};
 }
 
 Result<void> Buffer::endCpuAccess(Access access)
@@ -296,9 +316,9 @@ Result<void> Buffer::endCpuAccess(Access access)
 	return synced;
 }
 
-Result<CpuAccess> Buffer::access(Access access)
+Result<CpuAccess> Buffer::access(Access access, int fenceTimeoutMs)
 {
-	Result<std::uint8_t *> data = beginCpuAccess(access);
+	Result<std::uint8_t *> data = beginCpuAccess(access, fenceTimeoutMs);
 	if (!data)
 		return data.error();
 	return CpuAccess(shared_from_this(), access, data.value(), properties_.size);

@@ -4,10 +4,14 @@
 #include <fcntl.h>
 #include <linux/dma-buf.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 
 namespace zcbuf::internal {
 
@@ -95,6 +99,32 @@ Result<FdInspection> inspectFd(int fd)
 		return Error(EINVAL, describe(fd) + " is a regular file (" +
 					     fdPath(fd) + ")" + notOurs);
 	return Error(EINVAL, describe(fd) + " (" + fdPath(fd) + ")" + notOurs);
+}
+
+Result<void> dmabufWaitFences(int fd, bool write, int timeoutMs)
+{
+	struct pollfd wait = {};
+	wait.fd = fd;
+	wait.events = write ? POLLOUT : POLLIN;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+	for (;;) {
+		/* rounded up: poll's milliseconds must not end before the deadline */
+		auto left = std::chrono::ceil<std::chrono::milliseconds>(
+			deadline - std::chrono::steady_clock::now());
+		int ready = poll(&wait, 1, std::max<int>(0, static_cast<int>(left.count())));
+		if (ready > 0)
+			return {};
+		if (ready == 0 && std::chrono::steady_clock::now() < deadline)
+			continue;
+		if (ready == 0)
+			return Error(ETIMEDOUT, describe(fd) + ": a device's " +
+							(write ? "access" : "write") +
+							" is still pending after " +
+							std::to_string(timeoutMs) +
+							" ms (an implicit fence not signalled)");
+		if (errno != EINTR)
+			return Error::fromErrno(errno, "poll on " + describe(fd));
+	}
 }
 
 Result<void> dmabufSync(int fd, std::uint64_t flags)

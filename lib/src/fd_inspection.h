@@ -32,6 +32,16 @@ Result<FdInspection> inspectFd(int fd);
 
 bool isDmabuf(int fd);
 
+/*
+ * Waits, at most @timeoutMs, for the implicit fences a CPU access must not
+ * overtake: a device's pending writes before a read (poll POLLIN), every
+ * pending device access before a write (POLLOUT). ETIMEDOUT when they are
+ * still pending then. 6.1's DMA_BUF_IOCTL_SYNC waits for them too, but
+ * without bound: this comes first so that a fence nobody signals is an
+ * error, not a hang.
+ */
+Result<void> dmabufWaitFences(int fd, bool write, int timeoutMs);
+
 /* DMA_BUF_IOCTL_SYNC, restarted on EINTR and EAGAIN. */
 Result<void> dmabufSync(int fd, std::uint64_t flags);
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <chrono>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <gst/allocators/allocators.h>
 #include <gst/gst.h>
@@ -13,6 +16,7 @@
 #include <zcbuf/statistics.h>
 
 #include "backend_test.h"
+#include "sw_sync.h"
 
 using namespace zcbuf;
 
@@ -384,5 +388,88 @@ TEST_P(PoolTest, MissingBackendFailsConfiguration)
 }
 
 ZCBUF_INSTANTIATE_FOR_BACKENDS(PoolTest);
+
+/* The recycle gate (dma-buf backends; in the guest, with sw_sync): a
+ * buffer a device still reads, by an implicit fence on its dma-buf, is
+ * not handed out again until the device is done. */
+class PoolFences : public PoolTest
+{
+protected:
+	void SetUp() override
+	{
+		PoolTest::SetUp();
+		if (HasFatalFailure())
+			return;
+		timeline_ = std::make_unique<test::Timeline>();
+		if (!timeline_->ok()) {
+			if (test::swSyncRequired())
+				FAIL() << test::kNoSwSync;
+			GTEST_SKIP() << "no sw_sync here (the guest has it)";
+		}
+		ASSERT_TRUE(configure(videoCaps("NV12", 320, 240), 1, 1));
+		ASSERT_TRUE(gst_buffer_pool_set_active(pool_, TRUE));
+	}
+
+	void TearDown() override
+	{
+		timeline_.reset(); /* signals what is left */
+		PoolTest::TearDown();
+	}
+
+	/* Acquires the pool's one buffer, leaves a device's pending read on
+	 * it (fence at point 1) and gives it back. */
+	GstMemory *releaseWhileADeviceReads()
+	{
+		GstBuffer *buffer = nullptr;
+		EXPECT_EQ(gst_buffer_pool_acquire_buffer(pool_, &buffer, nullptr), GST_FLOW_OK);
+		if (!buffer)
+			return nullptr;
+		GstMemory *memory = gst_buffer_peek_memory(buffer, 0);
+		EXPECT_TRUE(test::attachFence(gst_fd_memory_get_fd(memory), timeline_->fence(1),
+					      false));
+		gst_buffer_unref(buffer);
+		return memory;
+	}
+
+	std::unique_ptr<test::Timeline> timeline_;
+};
+
+TEST_P(PoolFences, HandsABufferOutAgainOnlyWhenTheDeviceIsDone)
+{
+	GstMemory *memory = releaseWhileADeviceReads();
+	ASSERT_NE(memory, nullptr);
+	std::thread device([&] {
+		std::this_thread::sleep_for(std::chrono::milliseconds(300));
+		EXPECT_TRUE(timeline_->advance());
+	});
+	auto start = std::chrono::steady_clock::now();
+	GstBuffer *again = nullptr;
+	GstFlowReturn ret = gst_buffer_pool_acquire_buffer(pool_, &again, nullptr);
+	auto waited = std::chrono::steady_clock::now() - start;
+	device.join();
+	ASSERT_EQ(ret, GST_FLOW_OK);
+	EXPECT_EQ(gst_buffer_peek_memory(again, 0), memory) << "not the pool's one buffer";
+	EXPECT_GE(waited, std::chrono::milliseconds(250));
+	gst_buffer_unref(again);
+}
+
+/* A device that never finishes: the acquire fails after
+ * zcbuf::Buffer::kFenceTimeoutMs, the buffer stays the pool's, and is
+ * handed out once the device is done. */
+TEST_P(PoolFences, ADeviceThatNeverFinishesFailsTheAcquire)
+{
+	ASSERT_NE(releaseWhileADeviceReads(), nullptr);
+	auto start = std::chrono::steady_clock::now();
+	GstBuffer *again = nullptr;
+	EXPECT_EQ(gst_buffer_pool_acquire_buffer(pool_, &again, nullptr), GST_FLOW_ERROR);
+	EXPECT_EQ(again, nullptr);
+	EXPECT_GE(std::chrono::steady_clock::now() - start,
+		  std::chrono::milliseconds(Buffer::kFenceTimeoutMs));
+	ASSERT_TRUE(timeline_->advance());
+	ASSERT_EQ(gst_buffer_pool_acquire_buffer(pool_, &again, nullptr), GST_FLOW_OK);
+	gst_buffer_unref(again);
+}
+
+ZCBUF_INSTANTIATE_FOR_DMABUF_BACKENDS(PoolFences);
 
 } /* namespace */

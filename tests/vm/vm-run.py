@@ -62,11 +62,17 @@ BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p']
 # Modules built from Debian's linux-source by meson (see extmod/), for the
 # names --modprobe accepts for them: the guest's own modules they need
 # (modprobe'd first), then ours in load order; parameters go to the last.
+# A .ko two names share (v4l2-mem2mem.ko) is inserted once per boot.
 EXTRA_MODULES = {
     'udmabuf': {'needs': [], 'ko': ['udmabuf.ko']},
     'dma_heap': {'needs': [], 'ko': ['dma-heap.ko', 'system_heap.ko']},
     'vkms': {'needs': ['drm_shmem_helper', 'drm_kms_helper'],
              'ko': ['vkms.ko']},
+    'vicodec': {'needs': ['videobuf2_v4l2', 'videobuf2_vmalloc'],
+                'ko': ['v4l2-mem2mem.ko', 'vicodec.ko']},
+    'vim2m': {'needs': ['videobuf2_v4l2', 'videobuf2_vmalloc'],
+              'ko': ['v4l2-mem2mem.ko', 'vim2m.ko']},
+    'sw_sync': {'needs': [], 'ko': ['sw_sync.ko']},
 }
 
 # Our modules (--module NAME), the setting that names each one's .ko.
@@ -319,6 +325,7 @@ def setup_script(args):
             die('%s.ko was not built (%r): is linux-headers-%s installed?'
                 % (name, ko, setting('KVER')))
         load('insmod ' + q(ko), name + '.ko')
+    inserted = set()
     for name, params in args['modprobe']:
         if name in EXTRA_MODULES:
             kodir = setting('EXTRA_KO_DIR')
@@ -332,6 +339,9 @@ def setup_script(args):
                         'package (listed in scripts/debian-packages.txt) and '
                         'the vm-extra-modules-* targets' %
                         (ko, '.'.join(setting('KVER').split('.')[:2])))
+                if ko in inserted:
+                    continue
+                inserted.add(ko)
                 last = [q(p) for p in params] if ko == kos[-1] else []
                 load(' '.join(['insmod', q(path)] + last), ko)
         else:

@@ -90,18 +90,29 @@ public:
 	 * that a late attach can check its stride alignment. */
 	void setStrides(std::vector<std::size_t> strides);
 
+	/* How long a CPU access waits for a device by default. */
+	static constexpr int kFenceTimeoutMs = 2000;
+
 	/*
 	 * CPU access, bracketed by DMA_BUF_IOCTL_SYNC START/END with the
 	 * READ/WRITE flags of the access (nothing to sync for memfd). The
 	 * buffer is mapped once, on the first access, and the mapping kept
-	 * until the buffer is destroyed.
+	 * until the buffer is destroyed. On a dma-buf the access first waits
+	 * for the implicit fences of devices: a read for their pending writes,
+	 * a write for every pending access; still pending after
+	 * @fenceTimeoutMs it fails with ETIMEDOUT, nothing begun.
 	 */
-	Result<CpuAccess> access(Access access);
+	Result<CpuAccess> access(Access access, int fenceTimeoutMs = kFenceTimeoutMs);
+
+	/* The wait alone (no access begun): for the next user of a recycled
+	 * buffer, who will write it (@access Write waits for every pending
+	 * device access). A buffer not allocated yet has nothing to wait for. */
+	Result<void> waitForDevices(Access access, int fenceTimeoutMs = kFenceTimeoutMs);
 
 	/* The same bracket split in two, for callers that cannot hold a
 	 * CpuAccess (GstMemory map/unmap). Every successful begin needs one
 	 * end with the same access. */
-	Result<std::uint8_t *> beginCpuAccess(Access access);
+	Result<std::uint8_t *> beginCpuAccess(Access access, int fenceTimeoutMs = kFenceTimeoutMs);
 	Result<void> endCpuAccess(Access access);
 
 private:
