@@ -97,8 +97,10 @@ static int zcbuf_admit(struct zcbuf_buffer *buf, struct zcbuf_battach *ba)
 		 * Under the reservation lock, not ours: an importer's
 		 * move_notify may unmap at once.
 		 */
-		if (dma_buf_is_dynamic(buf->dmabuf))
+		if (dma_buf_is_dynamic(buf->dmabuf)) {
+			dma_resv_assert_held(buf->dmabuf->resv);
 			dma_buf_move_notify(buf->dmabuf);
+		}
 		zcbuf_backing_free(old);
 		mutex_lock(&buf->lock);
 	}

@@ -111,7 +111,12 @@ Result<void> dmabufWaitFences(int fd, bool write, int timeoutMs)
 		/* rounded up: poll's milliseconds must not end before the deadline */
 		auto left = std::chrono::ceil<std::chrono::milliseconds>(
 			deadline - std::chrono::steady_clock::now());
-		int ready = poll(&wait, 1, std::max<int>(0, static_cast<int>(left.count())));
+		/* A negative timeout waits without bound, as poll's does. */
+		int ready = poll(&wait, 1,
+				 timeoutMs < 0 ? -1
+					       : std::max<int>(0, static_cast<int>(left.count())));
+		if (ready > 0 && (wait.revents & (POLLERR | POLLNVAL)))
+			return Error(EBADF, "poll on " + describe(fd) + " reports an error");
 		if (ready > 0)
 			return {};
 		if (ready == 0 && std::chrono::steady_clock::now() < deadline)

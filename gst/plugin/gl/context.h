@@ -65,7 +65,7 @@ public:
 
 	private:
 		Context &context_;
-		std::unique_lock<std::mutex> lock_;
+		std::unique_lock<std::recursive_mutex> lock_;
 		bool ok_ = false;
 		/* What was current on this thread before (another element's
 		 * GL context), restored afterwards. */
@@ -87,7 +87,9 @@ private:
 	gbm_device *gbm_ = nullptr;
 	EGLDisplay display_ = EGL_NO_DISPLAY;
 	EGLContext context_ = EGL_NO_CONTEXT;
-	std::mutex lock_;
+	/* Recursive: a GstMemory freed while this thread has the context
+	 * current releases its imports under a nested Current. */
+	std::recursive_mutex lock_;
 };
 
 /* The first DRM card node (/dev/dri/cardN, N ascending) whose driver is not

@@ -81,12 +81,18 @@ Result<void> makeImport(Context &context, GstMemory *memory, const PlaneLayout &
 {
 	import.layout = layout;
 	int fd = gst_dmabuf_memory_get_fd(memory);
+	gsize offset = memory->offset + layout.offset;
+	if (fd < 0)
+		return Error(EINVAL, "the memory has no dma-buf fd");
+	if (offset > static_cast<gsize>(G_MAXINT32))
+		return Error(EINVAL, "plane offset " + std::to_string(offset) +
+					     " does not fit EGL's attribute");
 	const EGLint attributes[] = {
 		EGL_WIDTH, layout.width,
 		EGL_HEIGHT, layout.height,
 		EGL_LINUX_DRM_FOURCC_EXT, static_cast<EGLint>(layout.fourcc),
 		EGL_DMA_BUF_PLANE0_FD_EXT, fd,
-		EGL_DMA_BUF_PLANE0_OFFSET_EXT, static_cast<EGLint>(memory->offset + layout.offset),
+		EGL_DMA_BUF_PLANE0_OFFSET_EXT, static_cast<EGLint>(offset),
 		EGL_DMA_BUF_PLANE0_PITCH_EXT, layout.stride,
 		EGL_NONE,
 	};
