@@ -632,9 +632,12 @@ TEST(Zcipc, SoakWithConsumersJoiningAndLeaving)
 		    end.consumerFds.others, end.consumerFds.memfds, end.consumerRss);
 	/* A consumer counted gone may still have its socket open here for a
 	 * moment (seen under valgrind: one fd more at the end): wait for it. */
-	EXPECT_TRUE(waitFor([&] { return sameFds(fdsOf(getpid()), warm.producerFds, 2); }))
+	/* Slack 4: in a loaded guest the pool grew by 3 buffers while
+	 * consumers held frames; a leak would cost one per consumer that
+	 * left (dozens here), not a few. */
+	EXPECT_TRUE(waitFor([&] { return sameFds(fdsOf(getpid()), warm.producerFds, 4); }))
 		<< describe(fdsOf(getpid()), warm.producerFds);
-	EXPECT_TRUE(waitFor([&] { return sameFds(fdsOf(steady.pid()), warm.consumerFds, 2); }))
+	EXPECT_TRUE(waitFor([&] { return sameFds(fdsOf(steady.pid()), warm.consumerFds, 4); }))
 		<< describe(fdsOf(steady.pid()), warm.consumerFds);
 	/* Under valgrind its own bookkeeping is in the producer's resident
 	 * memory; leaks are valgrind's to find there. In the guest (TCG) the
