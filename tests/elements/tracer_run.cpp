@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "tracer_run.h"
 
+#include "eos_gate.h"
+
 #include <malloc.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,6 +134,9 @@ TEST(DISABLED_TracerChild, Run)
 	int runs = how == "twice" ? 2 : how == "cycles" ? warmUp + kCycles : 1;
 	GstElement *pipeline = gst_parse_launch(description, nullptr);
 	ASSERT_NE(pipeline, nullptr);
+	if (const char *gated = std::getenv(kEosGateVar)) {
+		ASSERT_TRUE(holdEosUntilFirstOutput(pipeline, gated)) << "no " << gated;
+	}
 	for (int run = 0; run < runs; run++) {
 		ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
 		GstBus *bus = gst_element_get_bus(pipeline);
