@@ -8,18 +8,25 @@
  *
  * - works: the frame equals the one the default io modes (mmap) give,
  *   passed through videoconvert where ours goes through zcconvert; the
- *   zerocopy tracer counts no copy; v4l2's own allocator and buffer pool
- *   say they imported or exported dma-bufs and copied nothing on that
- *   side; this process's fds and the kernel's dma-buf objects
- *   (/sys/kernel/debug/dma_buf/bufinfo) are as many after as before;
+ *   zerocopy tracer counts no copy (not for the bitstream an appsrc
+ *   feeds: the tracer's child plays a description); v4l2's own allocator
+ *   and buffer pool say they imported or exported dma-bufs and copied
+ *   nothing on that side; this process's zcbuf fds and the kernel's
+ *   dma-buf objects (/sys/kernel/debug/dma_buf/bufinfo) are as many after
+ *   as before;
  * - refused: the error and v4l2's message, with the errno where the
  *   kernel gives one.
  *
  * No leaks tracer in this guest: upstream's v4l2 elements 1.22.0 leak
  * their pools and allocators after every run (docs/interop.md).
  */
+#include <sys/resource.h>
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <gst/zcbuf/gstzcbufallocator.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -27,6 +34,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -242,8 +250,10 @@ GstPadProbeReturn countBuffer(GstPad *, GstPadProbeInfo *, gpointer frames)
 }
 
 /* Plays @description (its sink named "sink") to EOS, at most 60 s; with
- * @keepFrames, a copy of every frame the sink got is kept. */
-Played play(const std::string &description, bool keepFrames = false)
+ * @keepFrames, a copy of every frame the sink got is kept; @prepare, if
+ * given, sees the pipeline once it started playing (to feed an appsrc). */
+Played play(const std::string &description, bool keepFrames = false,
+	    const std::function<void(GstElement *)> &prepare = nullptr)
 {
 	Played run;
 	GError *error = nullptr;
@@ -282,6 +292,8 @@ Played play(const std::string &description, bool keepFrames = false)
 	GstBus *bus = gst_element_get_bus(pipeline);
 	if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
 		run.error = "PLAYING failed";
+	else if (prepare)
+		prepare(pipeline); /* the sources have started: an appsrc takes buffers */
 	GstMessage *end = gst_bus_timed_pop_filtered(
 		bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
 	if (!end) {
@@ -498,6 +510,26 @@ struct ImportCase {
 	const char *refusal; /* empty: works; else a substring of v4l2's log */
 };
 
+/* The test name of a backend: '-' is not allowed there. */
+std::string caseName(const ::testing::TestParamInfo<ImportCase> &info)
+{
+	std::string name = info.param.backend;
+	for (char &c : name)
+		if (c == '-')
+			c = '_';
+	return name;
+}
+
+/* Every backend: the four dma-buf exporters v4l2 imports from, then
+ * udmabuf and memfd with what v4l2 logs when it refuses them there. */
+auto everyBackend(const char *udmabufRefusal, const char *memfdRefusal)
+{
+	return ::testing::Values(ImportCase{ "module", "" }, ImportCase{ "dma-heap", "" },
+				 ImportCase{ "vgem", "" }, ImportCase{ "virtio_gpu", "" },
+				 ImportCase{ "udmabuf", udmabufRefusal },
+				 ImportCase{ "memfd", memfdRefusal });
+}
+
 class DecoderImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
 {
 };
@@ -559,20 +591,10 @@ TEST_P(DecoderImport, DecodesIntoZcbufMemoryOrIsRefusedAsDocumented)
 
 INSTANTIATE_TEST_SUITE_P(
 	Backends, DecoderImport,
-	::testing::Values(ImportCase{ "module", "" }, ImportCase{ "dma-heap", "" },
-			  ImportCase{ "vgem", "" }, ImportCase{ "virtio_gpu", "" },
-			  /* vb2-vmalloc vmaps the dma-buf at QBUF; 6.1's udmabuf
-			   * has no vmap: EFAULT */
-			  ImportCase{ "udmabuf", "failed queueing buffer 0: Bad address" },
-			  /* no dma-buf: v4l2 refuses before any ioctl */
-			  ImportCase{ "memfd", "Cannot import non-DMABuf memory" }),
-	[](const auto &info) {
-		std::string name = info.param.backend;
-		for (char &c : name)
-			if (c == '-')
-				c = '_';
-		return name;
-	});
+	/* udmabuf: vb2-vmalloc vmaps the dma-buf at QBUF and 6.1's udmabuf
+	 * has no vmap (EFAULT); memfd: no dma-buf, refused before any ioctl */
+	everyBackend("failed queueing buffer 0: Bad address", "Cannot import non-DMABuf memory"),
+	caseName);
 
 /* ---- v4l2fwhtdec capture-io-mode=dmabuf: vicodec's buffers into zcbuf ---- */
 
@@ -605,25 +627,173 @@ TEST_F(V4l2Interop, DecoderExportsIntoZcthumbnailAndZcconvert)
 	expectTracerZeroCopy(pipeline, "dec");
 }
 
+/* ---- v4l2fwhtdec output-io-mode=dmabuf-import: a bitstream in zcbuf memory ---- */
+
+/* decoded()'s stream as v4l2fwhtenc writes it: the frames copied out of
+ * the encoder's buffers, their caps, and the size of the encoder's
+ * buffers (vicodec's sizeimage for the compressed format). */
+struct Bitstream {
+	GstCaps *caps = nullptr;
+	std::vector<GstBuffer *> frames;
+	gsize bufferSize = 0;
+
+	~Bitstream()
+	{
+		for (GstBuffer *frame : frames)
+			gst_buffer_unref(frame);
+		if (caps)
+			gst_caps_unref(caps);
+	}
+};
+
+void encode(Bitstream &out)
+{
+	std::string description = decoded("mmap");
+	description = description.substr(0, description.find(" ! v4l2fwhtdec")) +
+		      " ! appsink name=out sync=false";
+	GstElement *pipeline = gst_parse_launch(description.c_str(), nullptr);
+	ASSERT_NE(pipeline, nullptr);
+	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
+	ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+	while (GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND)) {
+		GstBuffer *buffer = gst_sample_get_buffer(sample);
+		if (!out.caps)
+			out.caps = gst_caps_ref(gst_sample_get_caps(sample));
+		gsize offset = 0, maxsize = 0;
+		gst_buffer_get_sizes(buffer, &offset, &maxsize);
+		out.bufferSize = std::max(out.bufferSize, maxsize);
+		/* system memory: the encoder's own buffers go back to it */
+		out.frames.push_back(gst_buffer_copy_deep(buffer));
+		gst_sample_unref(sample);
+	}
+	gst_element_set_state(pipeline, GST_STATE_NULL);
+	gst_object_unref(sink);
+	gst_object_unref(pipeline);
+}
+
+/* Each frame of @stream in a buffer of @allocator's, as large as the
+ * encoder's (the decoder's OUTPUT queue wants no less), resized to the
+ * frame, pushed into the appsrc named "src", then EOS. */
+void feed(GstElement *pipeline, const Bitstream &stream, GstAllocator *allocator)
+{
+	GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+	g_object_set(src, "caps", stream.caps, "format", GST_FORMAT_TIME, nullptr);
+	for (GstBuffer *frame : stream.frames) {
+		gsize size = gst_buffer_get_size(frame);
+		GstMemory *memory = gst_allocator_alloc(allocator, stream.bufferSize, nullptr);
+		if (!memory) {
+			ADD_FAILURE() << "no zcbuf memory of " << stream.bufferSize << " bytes";
+			break;
+		}
+		GstMapInfo map;
+		if (!gst_memory_map(memory, &map, GST_MAP_WRITE)) {
+			ADD_FAILURE() << "cannot map zcbuf memory";
+			gst_memory_unref(memory);
+			break;
+		}
+		gst_buffer_extract(frame, 0, map.data, size);
+		gst_memory_unmap(memory, &map);
+		gst_memory_resize(memory, 0, size);
+		GstBuffer *buffer = gst_buffer_new();
+		gst_buffer_append_memory(buffer, memory);
+		gst_buffer_copy_into(buffer, frame,
+				     GstBufferCopyFlags(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS),
+				     0, -1);
+		gst_app_src_push_buffer(GST_APP_SRC(src), buffer);
+	}
+	gst_app_src_end_of_stream(GST_APP_SRC(src));
+	gst_object_unref(src);
+}
+
+class DecoderOutputImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+{
+};
+
+/* The bitstream, written into zcbuf memory by the application, is read
+ * by vicodec from its fds (the decoder's OUTPUT queue is DMABUF). */
+TEST_P(DecoderOutputImport, ReadsABitstreamInZcbufMemoryOrIsRefusedAsDocumented)
+{
+	std::string backend = backendSpec(GetParam().backend);
+	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
+	const std::string refusal = GetParam().refusal;
+	Bitstream stream;
+	encode(stream);
+	ASSERT_EQ(stream.frames.size(), static_cast<size_t>(kFrames));
+	GError *error = nullptr;
+	GstAllocator *allocator = gst_zcbuf_allocator_new(backend.c_str(), &error);
+	ASSERT_NE(allocator, nullptr) << error->message;
+	auto decoding = [](const std::string &ioMode) {
+		return "appsrc name=src ! v4l2fwhtdec name=dec output-io-mode=" + ioMode +
+		       " ! video/x-raw,format=I420 ! videoconvert ! video/x-raw,format=BGRx"
+		       " ! fakesink name=sink sync=false";
+	};
+	std::string pipeline = decoding("dmabuf-import");
+
+	Census before;
+	test::DebugCapture v4l2(kV4l2Categories, GST_LEVEL_LOG);
+	Played ours = play(pipeline, true, [&](GstElement *p) { feed(p, stream, allocator); });
+	gst_object_unref(allocator);
+	if (!refusal.empty()) {
+		/* the decoder posts none of its own: its handle_frame fails
+		 * and the source's stream stops */
+		EXPECT_NE(ours.error.find("Internal data stream error"), std::string::npos)
+			<< ours.error;
+		EXPECT_GE(v4l2.count({ refusal }), 1) << "v4l2 did not log \"" << refusal << "\"\n"
+						      << ours.error;
+		release(ours);
+		return;
+	}
+	ASSERT_EQ(ours.error, "");
+	EXPECT_GE(v4l2.count({ "dec:pool", ":sink:allocator", "dmabuf buffers out of" }), 1);
+	EXPECT_GE(v4l2.count({ "dec:pool", ":sink:allocator", "imported DMABUF as fd" }), kFrames);
+	EXPECT_EQ(v4l2.count({ "dec:pool", ":sink>", "copy" }), 0);
+	EXPECT_EQ(v4l2.count({ "dec:pool", ":sink:allocator", "mmap buffers out of" }), 0);
+
+	/* the same frames, from system memory into the default (mmap) queue */
+	GstAllocator *system = gst_allocator_find(nullptr);
+	Played reference = play(decoding("mmap"), true,
+				[&](GstElement *p) { feed(p, stream, system); });
+	gst_object_unref(system);
+	ASSERT_EQ(reference.error, "");
+	expectDecoderFrames(ours, reference);
+	expectDecodedPictures(ours, reference, 0);
+	release(ours);
+	release(reference);
+	expectNothingLeft(before);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Backends, DecoderOutputImport,
+	/* udmabuf: vicodec's OUTPUT queue is vb2-vmalloc too (vmap at
+	 * QBUF); memfd: v4l2's allocator refuses memory that is no dma-buf */
+	everyBackend("failed queueing buffer 0: Bad address", "Memory 0 is not of DMABUF"),
+	caseName);
+
 /* ---- v4l2convert (vim2m) ---- */
 
 const std::string kYuy2 = " ! video/x-raw,format=YUY2";
 const std::string kSink = " ! fakesink name=sink sync=false";
 
-/* vim2m's CAPTURE buffers exported into zcthumbnail. */
-TEST_F(V4l2Interop, ConverterExportsIntoZcthumbnail)
+/* vim2m's CAPTURE buffers exported into zcthumbnail (read in place) and
+ * zcconvert (converted from them into its pool). */
+TEST_F(V4l2Interop, ConverterExportsIntoZcthumbnailAndZcconvert)
 {
 	std::string pipeline = rgbBars() + " ! v4l2convert name=vim capture-io-mode=dmabuf" + kYuy2 +
-			       kThumbnails + kSink;
+			       kThumbnails + " ! zcconvert name=conv backend=module" +
+			       " ! video/x-raw,format=BGRx" + kSink;
 	Census before;
 	test::DebugCapture v4l2(kV4l2Categories, GST_LEVEL_LOG);
 	Played ours = play(pipeline);
 	ASSERT_EQ(ours.error, "");
 	EXPECT_EQ(ours.frames, kFrames);
+	EXPECT_GT(ours.v4l2Out, 0);
+	EXPECT_EQ(ours.v4l2OutZcbuf, 0) << "vim2m's own buffers, not zcbuf's";
 	EXPECT_GE(v4l2.count({ "vim:pool", ":src:allocator", "exported DMABUF as fd" }), 1);
 	EXPECT_EQ(v4l2.count({ "vim:pool", ":src>", "copy" }), 0);
+	EXPECT_EQ(v4l2.count({ "vim:pool", ":src:allocator", "imported DMABUF" }), 0);
 
-	Played reference = play(rgbBars() + " ! v4l2convert" + kYuy2 + kSink);
+	Played reference = play(rgbBars() + " ! v4l2convert" + kYuy2 +
+			     " ! videoconvert ! video/x-raw,format=BGRx" + kSink);
 	ASSERT_EQ(reference.error, "");
 	expectSameFrame(ours, reference);
 	release(ours);
@@ -632,18 +802,36 @@ TEST_F(V4l2Interop, ConverterExportsIntoZcthumbnail)
 	expectTracerZeroCopy(pipeline, "vim");
 }
 
-/* vim2m converting into zcconvert's pool (CAPTURE queue DMABUF). */
-TEST_F(V4l2Interop, ConverterImportsIntoZcconvertsPool)
+/* vim2m converting into zcconvert's pool (CAPTURE queue DMABUF), from
+ * every backend. */
+class ConverterCaptureImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
 {
+};
+
+TEST_P(ConverterCaptureImport, ConvertsIntoZcbufMemoryOrIsRefusedAsDocumented)
+{
+	std::string backend = backendSpec(GetParam().backend);
+	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
+	const std::string refusal = GetParam().refusal;
 	std::string pipeline = rgbBars() + " ! v4l2convert name=vim capture-io-mode=dmabuf-import" +
-			       kYuy2 + " ! zcconvert name=conv backend=module ! video/x-raw,format=BGRx" +
-			       kSink;
+			       kYuy2 + " ! zcconvert name=conv backend=" + backend +
+			       " ! video/x-raw,format=BGRx" + kSink;
 	Census before;
 	test::DebugCapture v4l2(kV4l2Categories, GST_LEVEL_LOG);
 	Played ours = play(pipeline);
+	if (!refusal.empty()) {
+		/* v4l2convert's own error */
+		EXPECT_NE(ours.error.find("failed to activate bufferpool"), std::string::npos)
+			<< ours.error;
+		EXPECT_GE(v4l2.count({ refusal }), 1) << "v4l2 did not log \"" << refusal << "\"\n"
+						      << ours.error;
+		release(ours);
+		expectKernelLeftAsBefore(pipeline);
+		return;
+	}
 	ASSERT_EQ(ours.error, "");
 	EXPECT_EQ(ours.frames, kFrames);
-	EXPECT_EQ(ours.chosen.rfind("module", 0), 0u) << ours.chosen;
+	EXPECT_EQ(ours.chosen.rfind(backend, 0), 0u) << ours.chosen;
 	EXPECT_GT(ours.v4l2Out, 0);
 	EXPECT_EQ(ours.v4l2OutZcbuf, ours.v4l2Out);
 	EXPECT_GE(v4l2.count({ "vim:pool", ":src:allocator", "dmabuf buffers out of" }), 1);
@@ -660,6 +848,13 @@ TEST_F(V4l2Interop, ConverterImportsIntoZcconvertsPool)
 	expectTracerZeroCopy(pipeline, "vim");
 }
 
+INSTANTIATE_TEST_SUITE_P(
+	Backends, ConverterCaptureImport,
+	/* udmabuf: vim2m is vb2-vmalloc too (vmap at QBUF); memfd: refused
+	 * before any ioctl */
+	everyBackend("failed queueing buffer 0: Bad address", "Cannot import non-DMABuf memory"),
+	caseName);
+
 /* vim2m reading zcbuf memory (OUTPUT queue DMABUF): videotestsrc writes
  * into the pool zcupload proposes, zcupload passes it on untouched. */
 class ConverterOutputImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
@@ -668,7 +863,8 @@ class ConverterOutputImport : public V4l2Interop, public ::testing::WithParamInt
 
 TEST_P(ConverterOutputImport, ReadsZcbufMemoryOrIsRefusedAsDocumented)
 {
-	std::string backend = GetParam().backend;
+	std::string backend = backendSpec(GetParam().backend);
+	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
 	const std::string refusal = GetParam().refusal;
 	std::string pipeline = rgbBars() + " ! zcupload name=conv backend=" + backend +
 			       " ! v4l2convert name=vim output-io-mode=dmabuf-import" + kYuy2 + kSink;
@@ -701,11 +897,9 @@ TEST_P(ConverterOutputImport, ReadsZcbufMemoryOrIsRefusedAsDocumented)
 
 INSTANTIATE_TEST_SUITE_P(
 	Backends, ConverterOutputImport,
-	::testing::Values(ImportCase{ "module", "" },
-			  ImportCase{ "udmabuf", "failed queueing buffer 0: Bad address" },
-			  /* no dma-buf: v4l2 refuses before any ioctl */
-			  ImportCase{ "memfd", "cannot import buffers from upstream" }),
-	[](const auto &info) { return std::string(info.param.backend); });
+	/* udmabuf: vmap at QBUF, as above; memfd: refused before any ioctl */
+	everyBackend("failed queueing buffer 0: Bad address", "cannot import buffers from upstream"),
+	caseName);
 
 /* zcconvert cannot feed vim2m at all: vim2m's OUTPUT queue takes RGB565,
  * RGB565X, RGB24 and BGR24, zcconvert writes none of them. */
@@ -734,22 +928,32 @@ TEST_F(V4l2Interop, UpstreamV4l2ElementsLeakThemselves)
 
 /* ---- start/stop cycles of the decoder into zcbuf memory ---- */
 
-/* One pipeline played to EOS and stopped again and again: every cycle
- * gets frames; after the pipeline goes, none of zcbuf's buffers is left.
- * 20 cycles: 0.36 to 0.49 s each under TCG (20 in 7.2 to 9.8 s, measured);
- * the issue asks 100, which would add some 35 s to this guest for nothing
- * the 20 do not show. */
-constexpr int kCycles = 20;
-constexpr int kDecodedFrames = 3;
+/* One decoder pipeline played to EOS and stopped again and again: every
+ * cycle gets frames; after the pipeline goes, none of zcbuf's buffers is
+ * left. Upstream's v4l2 elements 1.22.0 keep every cycle's buffer pools,
+ * and with them fds (each pool's GstPoll, an encoder's exported dma-bufs):
+ * with an encoder in the pipeline the guest's 1024 fds ran out at cycle 39,
+ * with the bitstream encoded once and fed from an appsrc at cycle 65. So
+ * the bitstream comes from an appsrc and the soft fd limit is raised to
+ * the hard one (4096 in the guest); the fds kept are printed (1500).
+ * 100 cycles: 9.1 s under TCG on a quiet host, 21.8 s on a loaded one. */
+constexpr int kCycles = 100;
 
 TEST_F(V4l2Interop, StartStopCyclesLeaveNothingBehind)
 {
+	struct rlimit files;
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &files), 0);
+	files.rlim_cur = files.rlim_max;
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &files), 0);
+	Bitstream stream;
+	encode(stream);
+	ASSERT_EQ(stream.frames.size(), static_cast<size_t>(kFrames));
 	Census before;
 	GError *error = nullptr;
 	GstElement *pipeline = gst_parse_launch(
-		(decoded("dmabuf-import", kDecodedFrames) + " ! zcconvert backend=module ! video/x-raw,format=BGRx"
-					       " ! fakesink name=sink sync=false enable-last-sample=false")
-			.c_str(),
+		"appsrc name=src ! v4l2fwhtdec name=dec capture-io-mode=dmabuf-import"
+		" ! video/x-raw,format=I420 ! zcconvert backend=module ! video/x-raw,format=BGRx"
+		" ! fakesink name=sink sync=false enable-last-sample=false",
 		&error);
 	ASSERT_NE(pipeline, nullptr) << (error ? error->message : "");
 	ASSERT_TRUE(test::holdEosUntilFirstOutput(pipeline, "dec"));
@@ -759,27 +963,49 @@ TEST_F(V4l2Interop, StartStopCyclesLeaveNothingBehind)
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, countBuffer, &frames, nullptr);
 	gst_object_unref(pad);
 	gst_object_unref(sink);
+	GstAllocator *system = gst_allocator_find(nullptr);
 	GstBus *bus = gst_element_get_bus(pipeline);
 	auto start = std::chrono::steady_clock::now();
 	int cycles = 0;
-	for (; cycles < kCycles; cycles++) {
+	std::string failure;
+	for (; cycles < kCycles && failure.empty(); cycles++) {
 		frames = 0;
-		ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+		if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+			failure = "PLAYING failed";
+			break;
+		}
+		feed(pipeline, stream, system);
 		GstMessage *end = gst_bus_timed_pop_filtered(
 			bus, 30 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-		ASSERT_NE(end, nullptr) << "cycle " << cycles;
-		bool eos = GST_MESSAGE_TYPE(end) == GST_MESSAGE_EOS;
-		gst_message_unref(end);
-		ASSERT_TRUE(eos) << "cycle " << cycles;
+		if (!end) {
+			failure = "no EOS within 30 s";
+		} else if (GST_MESSAGE_TYPE(end) == GST_MESSAGE_ERROR) {
+			GError *message = nullptr;
+			gst_message_parse_error(end, &message, nullptr);
+			failure = message->message;
+			g_clear_error(&message);
+		}
+		if (end)
+			gst_message_unref(end);
 		gst_element_set_state(pipeline, GST_STATE_NULL);
 		/* the drain loses up to two frames (expectDecoderFrames) */
-		ASSERT_GE(frames, 1) << "cycle " << cycles;
+		if (failure.empty() && frames < 1)
+			failure = "no frame";
 	}
 	double seconds =
 		std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 	std::printf("# %d start/stop cycles in %.1f s\n", cycles, seconds);
 	gst_object_unref(bus);
+	gst_object_unref(system);
 	gst_object_unref(pipeline);
+	EXPECT_EQ(failure, "") << "cycle " << cycles - 1;
+	EXPECT_EQ(cycles, kCycles);
+	Census after;
+	int kept = 0;
+	for (const auto &[kind, count] : after.fds)
+		kept += count - (before.fds.count(kind) ? before.fds.at(kind) : 0);
+	std::printf("# fds kept after the cycles (upstream's v4l2 pools): %d, limit %llu\n", kept,
+		    static_cast<unsigned long long>(files.rlim_cur));
 	expectNothingLeft(before);
 }
 
