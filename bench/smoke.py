@@ -29,6 +29,7 @@ EXPECTED = {
     "bench_zcconvert": {"zcconvert", "zcconvert-memory-bound", "memory-bandwidth"},
     "bench_ipc": {"ipc-throughput", "ipc-cpu", "ipc-latency-p50", "ipc-latency-p99"},
     "bench_kmssink": {"kms-throughput", "kms-sink-cpu", "kms-copies", "kms-dropped"},
+    "bench_v4l2dec": {"v4l2dec-cpu", "v4l2dec-copies", "v4l2dec-throughput"},
 }
 
 
