@@ -2,15 +2,20 @@
 /*
  * For element tests that need the guest's kernel modules: whether this run
  * is the guest's (where a missing module fails instead of skipping), and
- * the zcbuf module's switch for scattered backing, and the guest's
- * virtio-gpu card.
+ * the zcbuf module's switch for scattered backing, the guest's
+ * virtio-gpu card and vivid's nodes.
  */
 #pragma once
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -70,6 +75,28 @@ inline std::string virtioCard()
 		closedir(d);
 		if (virtio)
 			return "/dev/dri/card" + std::to_string(n);
+	}
+	return {};
+}
+
+/* The node of vivid instance @instance with @capability
+ * (V4L2_CAP_VIDEO_CAPTURE, V4L2_CAP_VIDEO_OUTPUT), empty if none. */
+inline std::string vividNode(int instance, unsigned int capability)
+{
+	char want[32];
+	std::snprintf(want, sizeof(want), "platform:vivid-%03d", instance);
+	for (int i = 0; i < 64; i++) {
+		std::string node = "/dev/video" + std::to_string(i);
+		int fd = open(node.c_str(), O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct v4l2_capability cap = {};
+		bool match = ioctl(fd, VIDIOC_QUERYCAP, &cap) == 0 &&
+			     std::strcmp(reinterpret_cast<const char *>(cap.bus_info), want) == 0 &&
+			     (cap.device_caps & capability);
+		close(fd);
+		if (match)
+			return node;
 	}
 	return {};
 }

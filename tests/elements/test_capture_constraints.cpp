@@ -13,12 +13,8 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <linux/videodev2.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
-#include <cstring>
 #include <string>
 
 #include "guest.h"
@@ -29,27 +25,6 @@ using test::DiscontiguousBacking;
 using test::inTheGuest;
 
 namespace {
-
-/* The capture node of vivid instance @instance, empty if none. */
-std::string vividCapture(int instance)
-{
-	char want[32];
-	std::snprintf(want, sizeof(want), "platform:vivid-%03d", instance);
-	for (int i = 0; i < 64; i++) {
-		std::string node = "/dev/video" + std::to_string(i);
-		int fd = open(node.c_str(), O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		struct v4l2_capability cap = {};
-		bool match = ioctl(fd, VIDIOC_QUERYCAP, &cap) == 0 &&
-			     std::strcmp(reinterpret_cast<const char *>(cap.bus_info), want) == 0 &&
-			     (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE);
-		close(fd);
-		if (match)
-			return node;
-	}
-	return {};
-}
 
 struct Capture {
 	GstSample *sample = nullptr; /* the last frame */
@@ -106,7 +81,7 @@ class CaptureConstraints : public ::testing::Test
 protected:
 	void SetUp() override
 	{
-		node_ = vividCapture(1);
+		node_ = test::vividNode(1, V4L2_CAP_VIDEO_CAPTURE);
 		if (node_.empty()) {
 			if (inTheGuest())
 				FAIL() << "no vivid-001 capture node: boot the guest with "

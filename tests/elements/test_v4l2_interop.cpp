@@ -2,8 +2,8 @@
 /*
  * zcbuf and real V4L2 memory-to-memory drivers exchanging dma-bufs, both
  * ways, in the guest (v4l2-interop-in-vm): vicodec's FWHT decoder
- * (GStreamer's v4l2fwhtdec) and vim2m's converter (v4l2convert), with
- * every dma-buf exporter zcbuf has. Each cell of docs/interop.md that these
+ * (GStreamer's v4l2fwhtdec), vim2m's converter (v4l2convert) and vivid's
+ * capture (v4l2src), with every dma-buf exporter zcbuf has. Each cell of docs/interop.md that these
  * drivers take part in is a case here:
  *
  * - works: the frame equals the one the default io modes (mmap) give,
@@ -20,6 +20,7 @@
  * No leaks tracer in this guest: upstream's v4l2 elements 1.22.0 leak
  * their pools and allocators after every run (docs/interop.md).
  */
+#include <linux/videodev2.h>
 #include <sys/resource.h>
 
 #include <gst/app/gstappsink.h>
@@ -280,7 +281,7 @@ Played play(const std::string &description, bool keepFrames = false,
 	}
 	GstElement *conv = gst_bin_get_by_name(GST_BIN(pipeline), "conv");
 	OutCount out;
-	for (const char *name : { "dec", "vim" }) {
+	for (const char *name : { "dec", "vim", "vivid" }) {
 		GstElement *element = gst_bin_get_by_name(GST_BIN(pipeline), name);
 		if (!element)
 			continue;
@@ -455,6 +456,48 @@ protected:
 		}
 	}
 
+	/* @element (a V4L2 element) filled zcconvert's pool from @backend:
+	 * every frame, all of them zcbuf memory, its capture queue DMABUF
+	 * with the pool's fds and no copy on that side (v4l2's log). */
+	static void expectCapturedIntoZcbuf(const Played &ours, test::DebugCapture &v4l2,
+					    const std::string &element, const std::string &backend)
+	{
+		EXPECT_EQ(ours.frames, kFrames);
+		EXPECT_EQ(ours.chosen.rfind(backend, 0), 0u) << ours.chosen;
+		EXPECT_GT(ours.v4l2Out, 0);
+		EXPECT_EQ(ours.v4l2OutZcbuf, ours.v4l2Out);
+		const std::string pool = element + ":pool";
+		EXPECT_GE(v4l2.count({ pool, ":src:allocator", "dmabuf buffers out of" }), 1);
+		EXPECT_GE(v4l2.count({ pool, ":src:allocator", "imported DMABUF as fd" }), 1);
+		EXPECT_EQ(v4l2.count({ pool, ":src>", "copy" }), 0);
+	}
+
+	/* @element (a V4L2 element) pushed its own buffers, exported as
+	 * dma-bufs (VIDIOC_EXPBUF), none of them zcbuf's, with no copy and
+	 * no import on that side (v4l2's log). */
+	static void expectExportedItsOwn(const Played &ours, test::DebugCapture &v4l2,
+					 const std::string &element)
+	{
+		EXPECT_GT(ours.v4l2Out, 0);
+		EXPECT_EQ(ours.v4l2OutZcbuf, 0) << element << "'s own buffers, not zcbuf's";
+		const std::string pool = element + ":pool";
+		EXPECT_GE(v4l2.count({ pool, ":src:allocator", "exported DMABUF as fd" }), 1);
+		EXPECT_EQ(v4l2.count({ pool, ":src>", "copy" }), 0);
+		EXPECT_EQ(v4l2.count({ pool, ":src:allocator", "imported DMABUF" }), 0);
+	}
+
+	/* A refused cell: an error, v4l2's @refusal in its log, and no
+	 * dma-buf left in the kernel once a child that ran @pipeline ended. */
+	static void expectRefused(Played &ours, test::DebugCapture &v4l2, const std::string &refusal,
+				  const std::string &pipeline)
+	{
+		EXPECT_NE(ours.error, "");
+		EXPECT_GE(v4l2.count({ refusal }), 1) << "v4l2 did not log \"" << refusal << "\"\n"
+						      << ours.error;
+		release(ours);
+		expectKernelLeftAsBefore(pipeline);
+	}
+
 	/* After a child process ran the refused @pipeline and ended: the
 	 * kernel has the dma-buf objects it had before, whatever the child
 	 * leaked. */
@@ -610,11 +653,7 @@ TEST_F(V4l2Interop, DecoderExportsIntoZcthumbnailAndZcconvert)
 	test::DebugCapture v4l2(kV4l2Categories, GST_LEVEL_LOG);
 	Played ours = play(pipeline);
 	ASSERT_EQ(ours.error, "");
-	EXPECT_GT(ours.v4l2Out, 0);
-	EXPECT_EQ(ours.v4l2OutZcbuf, 0) << "vicodec's own buffers, not zcbuf's";
-	EXPECT_GE(v4l2.count({ "dec:pool", ":src:allocator", "exported DMABUF as fd" }), 1);
-	EXPECT_EQ(v4l2.count({ "dec:pool", ":src>", "copy" }), 0);
-	EXPECT_EQ(v4l2.count({ "dec:pool", ":src:allocator", "imported DMABUF" }), 0);
+	expectExportedItsOwn(ours, v4l2, "dec");
 
 	Played reference = play(decoded("mmap") +
 			     " ! videoconvert ! video/x-raw,format=BGRx ! fakesink name=sink sync=false");
@@ -786,11 +825,7 @@ TEST_F(V4l2Interop, ConverterExportsIntoZcthumbnailAndZcconvert)
 	Played ours = play(pipeline);
 	ASSERT_EQ(ours.error, "");
 	EXPECT_EQ(ours.frames, kFrames);
-	EXPECT_GT(ours.v4l2Out, 0);
-	EXPECT_EQ(ours.v4l2OutZcbuf, 0) << "vim2m's own buffers, not zcbuf's";
-	EXPECT_GE(v4l2.count({ "vim:pool", ":src:allocator", "exported DMABUF as fd" }), 1);
-	EXPECT_EQ(v4l2.count({ "vim:pool", ":src>", "copy" }), 0);
-	EXPECT_EQ(v4l2.count({ "vim:pool", ":src:allocator", "imported DMABUF" }), 0);
+	expectExportedItsOwn(ours, v4l2, "vim");
 
 	Played reference = play(rgbBars() + " ! v4l2convert" + kYuy2 +
 			     " ! videoconvert ! video/x-raw,format=BGRx" + kSink);
@@ -823,20 +858,11 @@ TEST_P(ConverterCaptureImport, ConvertsIntoZcbufMemoryOrIsRefusedAsDocumented)
 		/* v4l2convert's own error */
 		EXPECT_NE(ours.error.find("failed to activate bufferpool"), std::string::npos)
 			<< ours.error;
-		EXPECT_GE(v4l2.count({ refusal }), 1) << "v4l2 did not log \"" << refusal << "\"\n"
-						      << ours.error;
-		release(ours);
-		expectKernelLeftAsBefore(pipeline);
+		expectRefused(ours, v4l2, refusal, pipeline);
 		return;
 	}
 	ASSERT_EQ(ours.error, "");
-	EXPECT_EQ(ours.frames, kFrames);
-	EXPECT_EQ(ours.chosen.rfind(backend, 0), 0u) << ours.chosen;
-	EXPECT_GT(ours.v4l2Out, 0);
-	EXPECT_EQ(ours.v4l2OutZcbuf, ours.v4l2Out);
-	EXPECT_GE(v4l2.count({ "vim:pool", ":src:allocator", "dmabuf buffers out of" }), 1);
-	EXPECT_GE(v4l2.count({ "vim:pool", ":src:allocator", "imported DMABUF as fd" }), 1);
-	EXPECT_EQ(v4l2.count({ "vim:pool", ":src>", "copy" }), 0);
+	expectCapturedIntoZcbuf(ours, v4l2, "vim", backend);
 
 	Played reference = play(rgbBars() + " ! v4l2convert" + kYuy2 +
 			     " ! videoconvert ! video/x-raw,format=BGRx" + kSink);
@@ -872,11 +898,7 @@ TEST_P(ConverterOutputImport, ReadsZcbufMemoryOrIsRefusedAsDocumented)
 	test::DebugCapture v4l2(kV4l2Categories, GST_LEVEL_LOG);
 	Played ours = play(pipeline);
 	if (!refusal.empty()) {
-		EXPECT_NE(ours.error, "");
-		EXPECT_GE(v4l2.count({ refusal }), 1) << "v4l2 did not log \"" << refusal << "\"\n"
-						      << ours.error;
-		release(ours);
-		expectKernelLeftAsBefore(pipeline);
+		expectRefused(ours, v4l2, refusal, pipeline);
 		return;
 	}
 	ASSERT_EQ(ours.error, "");
@@ -900,6 +922,96 @@ INSTANTIATE_TEST_SUITE_P(
 	/* udmabuf: vmap at QBUF, as above; memfd: refused before any ioctl */
 	everyBackend("failed queueing buffer 0: Bad address", "cannot import buffers from upstream"),
 	caseName);
+
+/* ---- vivid (v4l2src) both ways ---- */
+
+/* vivid instance @instance's colour bars without the OSD text (its clock
+ * and frame counter change from frame to frame), from its capture node
+ * with @ioMode. vivid-000 is vb2-vmalloc, vivid-001 vb2-dma-contig. */
+std::string vividBars(int instance, const std::string &ioMode)
+{
+	std::string node = test::vividNode(instance, V4L2_CAP_VIDEO_CAPTURE);
+	return "v4l2src name=vivid device=" + node + " io-mode=" + ioMode +
+	       " num-buffers=3 extra-controls=c,osd_text_mode=2"
+	       " ! video/x-raw,format=YUY2,width=640,height=360,framerate=30/1";
+}
+
+/* vivid capturing into zcconvert's pool (vivid-000, vb2-vmalloc; the
+ * contiguous instance is capture-constraints-in-vm's), from every
+ * backend. */
+class VividCaptureImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+{
+};
+
+TEST_P(VividCaptureImport, CapturesIntoZcbufMemoryOrIsRefusedAsDocumented)
+{
+	ASSERT_FALSE(test::vividNode(0, V4L2_CAP_VIDEO_CAPTURE).empty()) << "no vivid-000";
+	std::string backend = backendSpec(GetParam().backend);
+	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
+	const std::string refusal = GetParam().refusal;
+	std::string pipeline = vividBars(0, "dmabuf-import") + " ! zcconvert name=conv backend=" +
+			       backend + " ! video/x-raw,format=BGRx" + kSink;
+	Census before;
+	test::DebugCapture v4l2(kV4l2Categories, GST_LEVEL_LOG);
+	Played ours = play(pipeline);
+	if (!refusal.empty()) {
+		expectRefused(ours, v4l2, refusal, pipeline);
+		return;
+	}
+	ASSERT_EQ(ours.error, "");
+	expectCapturedIntoZcbuf(ours, v4l2, "vivid", backend);
+
+	Played reference = play(vividBars(0, "mmap") + " ! videoconvert ! video/x-raw,format=BGRx" +
+				kSink);
+	ASSERT_EQ(reference.error, "");
+	expectSameFrame(ours, reference);
+	release(ours);
+	release(reference);
+	expectNothingLeft(before);
+	expectTracerZeroCopy(pipeline, "vivid");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Backends, VividCaptureImport,
+	/* udmabuf: vb2-vmalloc vmaps it at QBUF (EFAULT); memfd: refused
+	 * before any ioctl */
+	everyBackend("failed queueing buffer 0: Bad address", "Cannot import non-DMABuf memory"),
+	caseName);
+
+/* vivid's own buffers (VIDIOC_EXPBUF) read by zcthumbnail in place and
+ * converted by zcconvert, on both instances. */
+class VividExport : public V4l2Interop, public ::testing::WithParamInterface<int>
+{
+};
+
+TEST_P(VividExport, ExportsIntoZcthumbnailAndZcconvert)
+{
+	const int instance = GetParam();
+	ASSERT_FALSE(test::vividNode(instance, V4L2_CAP_VIDEO_CAPTURE).empty())
+		<< "no vivid instance " << instance;
+	std::string pipeline = vividBars(instance, "dmabuf") + kThumbnails +
+			       " ! zcconvert name=conv backend=module ! video/x-raw,format=BGRx" + kSink;
+	Census before;
+	test::DebugCapture v4l2(kV4l2Categories, GST_LEVEL_LOG);
+	Played ours = play(pipeline);
+	ASSERT_EQ(ours.error, "");
+	EXPECT_EQ(ours.frames, kFrames);
+	expectExportedItsOwn(ours, v4l2, "vivid");
+
+	Played reference = play(vividBars(instance, "mmap") +
+				" ! videoconvert ! video/x-raw,format=BGRx" + kSink);
+	ASSERT_EQ(reference.error, "");
+	expectSameFrame(ours, reference);
+	release(ours);
+	release(reference);
+	expectNothingLeft(before);
+	expectTracerZeroCopy(pipeline, "vivid");
+}
+
+INSTANTIATE_TEST_SUITE_P(Instances, VividExport, ::testing::Values(0, 1),
+			 [](const auto &info) {
+				 return std::string(info.param == 0 ? "vmalloc" : "contiguous");
+			 });
 
 /* zcconvert cannot feed vim2m at all: vim2m's OUTPUT queue takes RGB565,
  * RGB565X, RGB24 and BGR24, zcconvert writes none of them. */
