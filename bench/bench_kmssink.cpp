@@ -38,6 +38,7 @@
 #include <gst/zcbuf/gstzcbufcopy.h>
 
 #include "bench_gst_common.h"
+#include "bench_guest.h"
 #include "bench_output.h"
 
 namespace {
@@ -170,35 +171,12 @@ Result runOnce(const std::string &subject, const std::string &card, const std::s
 	return result;
 }
 
-/* On the host: run this program again inside the guest, with vkms and
- * zcbuf.ko loaded; its BENCH lines come back on our stdout. */
-int runInTheGuest(char **argv)
-{
-	std::vector<std::string> args = { ZCBUF_VM_RUN,
-					  "--module",
-					  "zcbuf",
-					  "--modprobe",
-					  "vkms",
-					  "--env",
-					  "GST_PLUGIN_SYSTEM_PATH_1_0=" ZCBUF_VM_PLUGINS,
-					  "--timeout",
-					  "900",
-					  "--",
-					  argv[0] };
-	std::vector<char *> raw;
-	for (std::string &arg : args)
-		raw.push_back(arg.data());
-	raw.push_back(nullptr);
-	execv(ZCBUF_VM_RUN, raw.data());
-	bench::fail(std::string("cannot run " ZCBUF_VM_RUN ": ") + std::strerror(errno));
-}
-
 } /* namespace */
 
 int main(int argc, char **argv)
 {
-	if (!g_getenv("ZCBUF_VM"))
-		return runInTheGuest(argv);
+	if (!bench::inTheGuest())
+		bench::runInTheGuest(argv[0], { "vkms" });
 	gst_init(&argc, &argv);
 	for (const char *element : { "zckmssink", "kmssink", "zcconvert", "videotestsrc", "queue" })
 		bench::requireElement(element);

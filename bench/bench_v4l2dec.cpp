@@ -24,10 +24,8 @@
  * TCG's; the ratios are what count.
  */
 #include <time.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -39,6 +37,7 @@
 #include <gst/zcbuf/gstzcbufcopy.h>
 
 #include "bench_gst_common.h"
+#include "bench_guest.h"
 #include "bench_output.h"
 
 namespace {
@@ -198,35 +197,12 @@ Result runOnce(const bench::Clip &clip, const std::string &subject)
 	return result;
 }
 
-/* On the host: run this program again inside the guest, with vicodec and
- * zcbuf.ko loaded; its BENCH lines come back on our stdout. */
-int runInTheGuest(char **argv)
-{
-	std::vector<std::string> args = { ZCBUF_VM_RUN,
-					  "--module",
-					  "zcbuf",
-					  "--modprobe",
-					  "vicodec",
-					  "--env",
-					  "GST_PLUGIN_SYSTEM_PATH_1_0=" ZCBUF_VM_PLUGINS,
-					  "--timeout",
-					  "900",
-					  "--",
-					  argv[0] };
-	std::vector<char *> raw;
-	for (std::string &arg : args)
-		raw.push_back(arg.data());
-	raw.push_back(nullptr);
-	execv(ZCBUF_VM_RUN, raw.data());
-	bench::fail(std::string("cannot run " ZCBUF_VM_RUN ": ") + std::strerror(errno));
-}
-
 } /* namespace */
 
 int main(int argc, char **argv)
 {
-	if (!g_getenv("ZCBUF_VM"))
-		return runInTheGuest(argv);
+	if (!bench::inTheGuest())
+		bench::runInTheGuest(argv[0], { "vicodec" });
 	gst_init(&argc, &argv);
 	for (const char *element :
 	     { "v4l2fwhtenc", "v4l2fwhtdec", "zcconvert", "videoconvert", "videotestsrc", "appsrc" })
