@@ -3,10 +3,11 @@
  * zcbuf.ko with the real drivers of the guest: our buffers imported by vgem
  * (PRIME, fences) and by vivid (V4L2 DMABUF capture, through vmap for
  * allocators=0 and through a contiguous device mapping for allocators=1),
- * and our virtual device doing DMA on buffers that vgem, vivid and
- * virtio-gpu export.
+ * and our virtual device doing DMA on buffers that vgem, vivid,
+ * virtio-gpu, vicodec and vim2m export.
  * Runs in the guest: vm-run --module zcbuf --module zcbuf_test --modprobe vgem
- *   --modprobe virtio_gpu --modprobe vivid:n_devs=2,allocators=0,1,... --
+ *   --modprobe virtio_gpu --modprobe vivid:n_devs=2,allocators=0,1,...
+ *   --modprobe vicodec --modprobe vim2m --
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -481,7 +482,7 @@ static uint32_t vivid_format(int v)
 	return f.fmt.pix.sizeimage;
 }
 
-static int vivid_reqbufs(int v, uint32_t memory, uint32_t count)
+static int capture_reqbufs(int v, uint32_t memory, uint32_t count)
 {
 	struct v4l2_requestbuffers r = {
 		.count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
@@ -493,7 +494,7 @@ static int vivid_reqbufs(int v, uint32_t memory, uint32_t count)
 	return r.count;
 }
 
-static int vivid_qbuf_dmabuf(int v, uint32_t index, int fd, uint32_t length)
+static int capture_qbuf_dmabuf(int v, uint32_t index, int fd, uint32_t length)
 {
 	struct v4l2_buffer b = {
 		.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
@@ -504,7 +505,7 @@ static int vivid_qbuf_dmabuf(int v, uint32_t index, int fd, uint32_t length)
 	return ioctl(v, VIDIOC_QBUF, &b) ? -errno : 0;
 }
 
-static int vivid_dqbuf(int v, struct v4l2_buffer *b)
+static int capture_dqbuf(int v, struct v4l2_buffer *b)
 {
 	struct pollfd p = { .fd = v, .events = POLLIN };
 
@@ -529,11 +530,11 @@ static void vivid_capture_into_ours(int inst, uint32_t flags)
 	int fds[2];
 
 	REQUIRE(dev > 0);
-	REQUIRE(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 2) == 2);
+	REQUIRE(capture_reqbufs(v, V4L2_MEMORY_DMABUF, 2) == 2);
 	for (int i = 0; i < 2; i++) {
 		fds[i] = zt_alloc(zfd, size, flags, "vivid-frame");
 		REQUIRE(fds[i] >= 0);
-		CHECK_EQ(vivid_qbuf_dmabuf(v, i, fds[i], size), 0);
+		CHECK_EQ(capture_qbuf_dmabuf(v, i, fds[i], size), 0);
 	}
 	/* queueing mapped them (vmap or a device map): the backing exists */
 	{
@@ -552,7 +553,7 @@ static void vivid_capture_into_ours(int inst, uint32_t flags)
 		uint8_t *p;
 		int att, nonzero = 0;
 
-		REQUIRE(vivid_dqbuf(v, &b) == 0);
+		REQUIRE(capture_dqbuf(v, &b) == 0);
 		CHECK_EQ(b.bytesused, size);
 		CHECK(!(b.flags & V4L2_BUF_FLAG_ERROR));
 		p = zt_mmap(fds[b.index], size, 1);
@@ -574,10 +575,10 @@ static void vivid_capture_into_ours(int inst, uint32_t flags)
 		CHECK_EQ(zt_sync(fds[b.index], DMA_BUF_SYNC_END |
 				 DMA_BUF_SYNC_READ), 0);
 		munmap(p, size);
-		CHECK_EQ(vivid_qbuf_dmabuf(v, b.index, fds[b.index], size), 0);
+		CHECK_EQ(capture_qbuf_dmabuf(v, b.index, fds[b.index], size), 0);
 	}
 	REQUIRE(!ioctl(v, VIDIOC_STREAMOFF, &type));
-	CHECK_EQ(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 0), 0);
+	CHECK_EQ(capture_reqbufs(v, V4L2_MEMORY_DMABUF, 0), 0);
 	/* vivid let go of our buffers */
 	CHECK_EQ(zt_debugfs_num(zt_ino(fds[0]), "attachments"), 0);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fds[0]), "vmaps"), 0);
@@ -606,11 +607,11 @@ static void vivid_contig_refuses_scattered(void)
 	fd = zt_alloc(zfd, size, ZCBUF_ALLOC_IMMEDIATE, NULL);
 	zt_set_param("debug_discontiguous", "0");
 	REQUIRE(fd >= 0);
-	REQUIRE(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 1) >= 1);
+	REQUIRE(capture_reqbufs(v, V4L2_MEMORY_DMABUF, 1) >= 1);
 	/* vb2-dma-contig maps it, finds more than one chunk and says EFAULT */
-	CHECK_EQ(vivid_qbuf_dmabuf(v, 0, fd, size), -EFAULT);
+	CHECK_EQ(capture_qbuf_dmabuf(v, 0, fd, size), -EFAULT);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "maps"), 0);
-	CHECK_EQ(vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 0), 0);
+	CHECK_EQ(capture_reqbufs(v, V4L2_MEMORY_DMABUF, 0), 0);
 	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
 }
 
@@ -622,7 +623,7 @@ static void device_dma_on_vivid_export(int inst)
 	uint32_t size = vivid_format(v);
 	uint8_t *cpu;
 
-	REQUIRE(vivid_reqbufs(v, V4L2_MEMORY_MMAP, 1) >= 1);
+	REQUIRE(capture_reqbufs(v, V4L2_MEMORY_MMAP, 1) >= 1);
 	REQUIRE(!ioctl(v, VIDIOC_EXPBUF, &e));
 	REQUIRE(e.fd >= 0);
 	cpu = zt_mmap(e.fd, size, 0);
@@ -638,6 +639,129 @@ static void device_dma_on_vivid_vmalloc_export(void)
 static void device_dma_on_vivid_contig_export(void)
 {
 	device_dma_on_vivid_export(1);
+}
+
+/* ---- vicodec and vim2m ---------------------------------------------------- */
+
+/* The V4L2 node whose video device is called name (its sysfs name). */
+static int open_video_named(const char *name)
+{
+	for (int i = 0; i < 16; i++) {
+		char path[64], have[64] = "";
+		FILE *f;
+		int fd;
+
+		snprintf(path, sizeof(path), "/sys/class/video4linux/video%d/name", i);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(have, sizeof(have), f))
+			have[0] = '\0';
+		fclose(f);
+		have[strcspn(have, "\n")] = '\0';
+		if (strcmp(have, name))
+			continue;
+		snprintf(path, sizeof(path), "/dev/video%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	zt_fail(__FILE__, __LINE__, "no V4L2 device %s", name);
+	zt_end_case();
+}
+
+/*
+ * Our device does DMA on a capture buffer that a memory-to-memory driver
+ * exports (VIDIOC_EXPBUF of an MMAP buffer, vb2-vmalloc memory): what
+ * v4l2fwhtdec and v4l2convert push with capture-io-mode=dmabuf.
+ */
+static void device_dma_on_m2m_export(const char *name)
+{
+	int v = open_video_named(name);
+	struct v4l2_buffer b = { .index = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				 .memory = V4L2_MEMORY_MMAP };
+	struct v4l2_exportbuffer e = { .index = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				       .flags = O_RDWR | O_CLOEXEC };
+	uint8_t *cpu;
+
+	REQUIRE(capture_reqbufs(v, V4L2_MEMORY_MMAP, 1) >= 1);
+	REQUIRE(!ioctl(v, VIDIOC_QUERYBUF, &b));
+	REQUIRE(b.length > 0);
+	REQUIRE(!ioctl(v, VIDIOC_EXPBUF, &e));
+	REQUIRE(e.fd >= 0);
+	zt_note("%s exports a capture buffer of %u bytes", name, b.length);
+	cpu = zt_mmap(e.fd, b.length, 0);
+	REQUIRE(cpu);
+	device_dma_on_foreign(e.fd, cpu, b.length);
+	munmap(cpu, b.length);
+	close(e.fd);
+	CHECK_EQ(capture_reqbufs(v, V4L2_MEMORY_MMAP, 0), 0);
+	close(v);
+}
+
+static void device_dma_on_vicodec_export(void)
+{
+	device_dma_on_m2m_export("stateful-decoder");
+}
+
+static void device_dma_on_vim2m_export(void)
+{
+	device_dma_on_m2m_export("vim2m");
+}
+
+/*
+ * vb2 (Linux 6.1) puts no fence on a dma-buf it imports. Our buffer queued
+ * on vim2m's capture queue belongs to the driver, which writes it as soon
+ * as an output buffer comes, yet poll(), DMA_BUF_IOCTL_EXPORT_SYNC_FILE
+ * and a CPU access bracket all find nothing to wait for: only VIDIOC_DQBUF
+ * says a V4L2 driver is done with a buffer (docs/interop.md, "Fences").
+ * When a kernel starts fencing V4L2 buffers, this fails.
+ */
+static void v4l2_queued_buffer_carries_no_fence(void)
+{
+	int v = open_video_named("vim2m");
+	int zfd = zt_open_zcbuf();
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	struct dma_buf_export_sync_file s = { .flags = DMA_BUF_SYNC_RW, .fd = -1 };
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	struct pollfd p;
+	double start;
+	int fd;
+
+	REQUIRE(!ioctl(v, VIDIOC_G_FMT, &f));
+	REQUIRE(f.fmt.pix.sizeimage > 0);
+	fd = zt_alloc(zfd, f.fmt.pix.sizeimage, 0, "vim2m-capture");
+	REQUIRE(fd >= 0);
+	REQUIRE(capture_reqbufs(v, V4L2_MEMORY_DMABUF, 1) >= 1);
+	REQUIRE(capture_qbuf_dmabuf(v, 0, fd, f.fmt.pix.sizeimage) == 0);
+	REQUIRE(!ioctl(v, VIDIOC_STREAMON, &type));
+	/* queued and streaming: vim2m holds it, vmapped, for writing */
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "vmaps"), 1);
+
+	p.fd = fd;
+	p.events = POLLIN | POLLOUT;
+	CHECK_EQ(poll(&p, 1, 0), 1);
+	CHECK_EQ(p.revents & (POLLIN | POLLOUT), POLLIN | POLLOUT);
+	CHECK_EQ(ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &s), 0);
+	CHECK(s.fd >= 0);
+	if (s.fd >= 0) {
+		p.fd = s.fd;
+		p.events = POLLIN;
+		/* a signalled stub: nothing unsignalled to merge */
+		CHECK_EQ(poll(&p, 1, 0), 1);
+		close(s.fd);
+	}
+	start = now();
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), 0);
+	CHECK_EQ(zt_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ), 0);
+	CHECK(now() - start < 1.0);
+
+	REQUIRE(!ioctl(v, VIDIOC_STREAMOFF, &type));
+	CHECK_EQ(capture_reqbufs(v, V4L2_MEMORY_DMABUF, 0), 0);
+	CHECK_EQ(zt_debugfs_num(zt_ino(fd), "attachments"), 0);
+	close(fd);
+	close(v);
+	close(zfd);
 }
 
 /*
@@ -663,14 +787,14 @@ static pid_t queue_in_child(size_t size, int *ready_fd)
 
 		close(ready[0]);
 		vivid_format(v);
-		if (vivid_reqbufs(v, V4L2_MEMORY_DMABUF, 1) < 1)
+		if (capture_reqbufs(v, V4L2_MEMORY_DMABUF, 1) < 1)
 			_exit(3);
 		fd = zt_alloc(zfd, size, 0, "vmap-kill");
 		if (fd < 0)
 			_exit(4);
 		if (write(ready[1], "x", 1) != 1)
 			_exit(5);
-		_exit(vivid_qbuf_dmabuf(v, 0, fd, size) ? 6 : 0);
+		_exit(capture_qbuf_dmabuf(v, 0, fd, size) ? 6 : 0);
 	}
 	close(ready[1]);
 	*ready_fd = ready[0];
@@ -757,6 +881,9 @@ static const struct zt_case cases[] = {
 	ZT_CASE(vivid_contig_refuses_scattered),
 	ZT_CASE(device_dma_on_vivid_vmalloc_export),
 	ZT_CASE(device_dma_on_vivid_contig_export),
+	ZT_CASE(device_dma_on_vicodec_export),
+	ZT_CASE(device_dma_on_vim2m_export),
+	ZT_CASE(v4l2_queued_buffer_carries_no_fence),
 	ZT_CASE(vmap_populate_survives_a_fatal_signal),
 	ZT_CASE(nothing_left_behind),
 };
