@@ -16,6 +16,8 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include "backend_params.h"
+#include "display.h"
 #include "guest.h"
 
 namespace {
@@ -106,23 +108,40 @@ std::vector<std::vector<guint8>> framesOf(const std::string &description, std::s
 	return frames;
 }
 
-TEST(UpstreamGl, GluploadImportsZcbufMemoryOnTheCard)
+/* The guest's virtio-gpu card, with GstGL set up on it; empty (and the
+ * test skipped) on the host. */
+std::string glOnTheCard()
 {
 	std::string card = zcbuf::test::virtioCard();
-	if (card.empty()) {
-		ASSERT_FALSE(zcbuf::test::inTheGuest()) << "no virtio-gpu card in the guest";
-		GTEST_SKIP() << "no virtio-gpu DRM card (the host): the guest runs this";
-	}
+	if (card.empty())
+		return card;
 	/* GstGL 1.22 on a card without a window system: EGL on GBM. */
 	g_setenv("GST_GL_PLATFORM", "egl", TRUE);
 	g_setenv("GST_GL_API", "gles2", TRUE);
 	g_setenv("GST_GL_WINDOW", "gbm", TRUE);
 	g_setenv("GST_GL_GBM_DRM_DEVICE", card.c_str(), TRUE);
+	return card;
+}
 
-	const std::string source =
-		"videotestsrc num-buffers=5 pattern=smpte ! video/x-raw,format=NV12,width=64,height=48 ! ";
-	const std::string gl = "glupload ! glcolorconvert ! video/x-raw(memory:GLMemory),format=RGBA ! "
-			       "gldownload ! video/x-raw,format=RGBA ! appsink name=out sync=false";
+#define SKIP_WITHOUT_THE_CARD(card)                                                               \
+	do {                                                                                      \
+		if ((card).empty()) {                                                             \
+			ASSERT_FALSE(zcbuf::test::inTheGuest()) << "no virtio-gpu card in the guest"; \
+			GTEST_SKIP() << "no virtio-gpu DRM card (the host): the guest runs this";  \
+		}                                                                                 \
+	} while (0)
+
+const std::string kSource =
+	"videotestsrc num-buffers=5 pattern=smpte ! video/x-raw,format=NV12,width=64,height=48 ! ";
+const std::string kGl = "glupload ! glcolorconvert ! video/x-raw(memory:GLMemory),format=RGBA ! "
+			"gldownload ! video/x-raw,format=RGBA ! appsink name=out sync=false";
+
+TEST(UpstreamGl, GluploadImportsZcbufMemoryOnTheCard)
+{
+	std::string card = glOnTheCard();
+	SKIP_WITHOUT_THE_CARD(card);
+	const std::string &source = kSource;
+	const std::string &gl = kGl;
 	std::string error;
 	std::vector<std::vector<guint8>> imported, copied;
 	std::vector<std::string> importChanges, copyChanges;
@@ -158,5 +177,53 @@ TEST(UpstreamGl, GluploadImportsZcbufMemoryOnTheCard)
 	std::cout << "glupload with zcbuf memory: " << importChanges.back()
 		  << "; with system memory: " << copyChanges.back() << "\n";
 }
+
+/* glupload with every other zcbuf backend (docs/interop.md): virtio-gpu
+ * 6.1 imports no foreign dma-buf, so glupload's dma-buf uploaders refuse
+ * them all and it uploads the bytes ("Raw Data", a copy into a texture
+ * that its log shows); memfd is no dma-buf and goes the same way. The
+ * frames are the upload path's either way. */
+class GluploadBackends : public ::testing::TestWithParam<const char *>
+{
+};
+
+TEST_P(GluploadBackends, UploadsWhatDoesNotImportAsRawData)
+{
+	std::string card = glOnTheCard();
+	SKIP_WITHOUT_THE_CARD(card);
+	std::string backend = GetParam();
+	if (backend == "vgem") {
+		zcbuf::test::Card vgem = zcbuf::test::findCard("vgem");
+		ASSERT_FALSE(vgem.node.empty()) << "no vgem card: boot with --modprobe vgem";
+		backend = "drm:" + vgem.node;
+	}
+	std::string error;
+	std::vector<std::vector<guint8>> ours, reference;
+	std::vector<std::string> changes;
+	{
+		GluploadLog log;
+		ours = framesOf(kSource + "zcupload backend=" + backend + " ! " + kGl, error);
+		changes = log.changes();
+	}
+	ASSERT_TRUE(error.empty()) << error;
+	reference = framesOf(kSource + kGl, error);
+	ASSERT_TRUE(error.empty()) << error;
+	ASSERT_FALSE(changes.empty());
+	std::cout << backend << ": glupload's uploaders:";
+	for (const std::string &to : changes)
+		std::cout << " " << to;
+	std::cout << "\n";
+	EXPECT_EQ(changes.back(), "Raw Data");
+	for (const std::string &to : changes)
+		EXPECT_EQ(to.find("Dmabuf"), std::string::npos) << to << " took it";
+	ASSERT_EQ(ours.size(), 5u);
+	ASSERT_EQ(reference.size(), 5u);
+	for (std::size_t i = 0; i < ours.size(); i++)
+		EXPECT_EQ(ours[i], reference[i]) << "frame " << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, GluploadBackends,
+			 ::testing::Values("module", "dma-heap", "udmabuf", "vgem", "memfd"),
+			 [](const auto &info) { return zcbuf::test::paramName(info.param); });
 
 } /* namespace */

@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_params.h"
 #include "debug_capture.h"
 #include "display.h"
 #include "eos_gate.h"
@@ -567,11 +568,7 @@ struct ImportCase {
 /* The test name of a backend: '-' is not allowed there. */
 std::string caseName(const ::testing::TestParamInfo<ImportCase> &info)
 {
-	std::string name = info.param.backend;
-	for (char &c : name)
-		if (c == '-')
-			c = '_';
-	return name;
+	return zcbuf::test::paramName(info.param.backend);
 }
 
 /* Every backend: the four dma-buf exporters v4l2 imports from, then

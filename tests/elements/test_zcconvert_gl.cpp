@@ -38,6 +38,8 @@
 
 #include <gst/zcbuf/gstzcbufallocator.h>
 
+#include "backend_params.h"
+#include "display.h"
 #include "guest.h"
 #include "tracer_run.h"
 #include "video_compare.h"
@@ -118,7 +120,7 @@ GstBuffer *frameOf(const std::string &caps, zcbuf::test::Pattern pattern, unsign
 
 /* @input's bytes in a buffer of zcbuf backend @backend (no video meta:
  * the default layout). */
-GstBuffer *copyInto(const char *backend, GstBuffer *input)
+GstBuffer *copyInto(const char *backend, GstBuffer *input, bool dmabuf = true)
 {
 	GstAllocator *allocator = gst_zcbuf_allocator_new(backend, nullptr);
 	if (!allocator)
@@ -126,7 +128,7 @@ GstBuffer *copyInto(const char *backend, GstBuffer *input)
 	GstBuffer *buffer = gst_buffer_new_allocate(allocator, gst_buffer_get_size(input), nullptr);
 	gst_object_unref(allocator);
 	GstMapInfo map;
-	if (!buffer || !gst_is_dmabuf_memory(gst_buffer_peek_memory(buffer, 0)) ||
+	if (!buffer || (dmabuf && !gst_is_dmabuf_memory(gst_buffer_peek_memory(buffer, 0))) ||
 	    !gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
 		gst_clear_buffer(&buffer);
 		return nullptr;
@@ -339,6 +341,71 @@ TEST_F(GlTest, AutoChoosesByImport)
 		  kYuvTolerance);
 	gst_caps_unref(out);
 }
+
+/* auto with a frame of every zcbuf backend (docs/interop.md): only
+ * virtio-gpu's own dumb buffers import there (gl); every other dma-buf is
+ * refused by eglCreateImage (virtio-gpu 6.1 imports no foreign dma-buf)
+ * and memfd is no dma-buf, so those are converted on the CPU, with the
+ * CPU path's bytes. */
+struct GlBackendCase {
+	const char *backend; /* zcbuf backend; "vgem"/"virtio_gpu": drm on that card */
+	const char *method; /* what method-in-use starts with */
+	const char *reason; /* and has in it */
+};
+
+class GlBackends : public GlTest, public ::testing::WithParamInterface<GlBackendCase>
+{
+};
+
+TEST_P(GlBackends, AutoConvertsOnTheGpuOnlyWhatImports)
+{
+	std::string backend = GetParam().backend;
+	if (backend == "virtio_gpu")
+		backend = "drm:" + card_;
+	else if (backend == "vgem") {
+		zcbuf::test::Card vgem = zcbuf::test::findCard("vgem");
+		ASSERT_FALSE(vgem.node.empty()) << "no vgem card: boot with --modprobe vgem";
+		backend = "drm:" + vgem.node;
+	}
+	std::string inCaps = zcbuf::test::videoCaps("I420", 64, 48);
+	std::string outCaps = zcbuf::test::videoCaps("BGRx", 64, 48);
+	GstBuffer *input = frameOf(inCaps, zcbuf::test::Pattern::Smooth, 3);
+	const bool dmabuf = backend != "memfd";
+	GstBuffer *ours = copyInto(backend.c_str(), input, dmabuf);
+	ASSERT_NE(ours, nullptr) << "no " << backend << " buffer";
+	EXPECT_EQ(gst_is_dmabuf_memory(gst_buffer_peek_memory(ours, 0)), dmabuf);
+	Converted autoGl, cpu;
+	convert("zcconvert name=c method=auto device=" + card_, inCaps, outCaps, ours, autoGl);
+	convert("zcconvert name=c method=cpu", inCaps, outCaps, input, cpu);
+	gst_buffer_unref(ours);
+	gst_buffer_unref(input);
+	std::cout << backend << ": " << autoGl.methodInUse << "\n";
+	EXPECT_EQ(autoGl.methodInUse.rfind(std::string(GetParam().method) + card_, 0), 0u)
+		<< autoGl.methodInUse;
+	EXPECT_NE(autoGl.methodInUse.find(GetParam().reason), std::string::npos)
+		<< autoGl.methodInUse;
+	ASSERT_NE(autoGl.buffer, nullptr);
+	ASSERT_NE(cpu.buffer, nullptr);
+	GstCaps *out = gst_caps_from_string(outCaps.c_str());
+	const int difference =
+		zcbuf::test::maxOf(zcbuf::test::maxDifference(out, autoGl.buffer, cpu.buffer));
+	if (GetParam().backend == std::string("virtio_gpu"))
+		EXPECT_LE(difference, kYuvTolerance);
+	else
+		EXPECT_EQ(difference, 0) << "converted on the CPU: the CPU path's bytes";
+	gst_caps_unref(out);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Matrix, GlBackends,
+	::testing::Values(
+		GlBackendCase{ "virtio_gpu", "gl: auto, the input imports on ", "" },
+		GlBackendCase{ "module", "cpu: the input does not import on ", "eglCreateImage refused" },
+		GlBackendCase{ "dma-heap", "cpu: the input does not import on ", "eglCreateImage refused" },
+		GlBackendCase{ "udmabuf", "cpu: the input does not import on ", "eglCreateImage refused" },
+		GlBackendCase{ "vgem", "cpu: the input does not import on ", "eglCreateImage refused" },
+		GlBackendCase{ "memfd", "cpu: the input does not import on ", "not dma-buf memory" }),
+	[](const auto &info) { return zcbuf::test::paramName(info.param.backend); });
 
 /* A frame that does not import after frames that did: auto converts it
  * on the CPU (the CPU path's bytes), gl stops with an error naming it. */
