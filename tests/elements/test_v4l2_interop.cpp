@@ -551,7 +551,7 @@ protected:
 /* The memory a backend name stands for here. */
 std::string backendSpec(const std::string &name)
 {
-	if (name == "vgem" || name == "virtio_gpu") {
+	if (name == "vgem" || name == "virtio_gpu" || name == "vkms") {
 		test::Card card = test::findCard(name.c_str());
 		return card.node.empty() ? "" : "drm:" + card.node;
 	}
@@ -571,12 +571,13 @@ std::string caseName(const ::testing::TestParamInfo<ImportCase> &info)
 	return zcbuf::test::paramName(info.param.backend);
 }
 
-/* Every backend: the four dma-buf exporters v4l2 imports from, then
+/* Every backend: the five dma-buf exporters v4l2 imports from, then
  * udmabuf and memfd with what v4l2 logs when it refuses them there. */
 auto everyBackend(const char *udmabufRefusal, const char *memfdRefusal)
 {
 	return ::testing::Values(ImportCase{ "module", "" }, ImportCase{ "dma-heap", "" },
 				 ImportCase{ "vgem", "" }, ImportCase{ "virtio_gpu", "" },
+				 ImportCase{ "vkms", "" },
 				 ImportCase{ "udmabuf", udmabufRefusal },
 				 ImportCase{ "memfd", memfdRefusal });
 }
