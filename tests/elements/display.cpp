@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "display.h"
 
+#include "eos_gate.h"
+
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
@@ -53,6 +55,8 @@ PipelineRun::PipelineRun(const std::string &description)
 		g_clear_error(&error);
 		return;
 	}
+	/* a V4L2 decoder's drain, when there is one named "dec" (eos_gate.h) */
+	holdEosUntilFirstOutput(pipeline_, "dec");
 	/* Starting (the elements' start(), the first commit) as well as the
 	 * run itself: a stop here printed nothing in CI. */
 	watched("starting and playing", 90, [&] {

@@ -3,7 +3,8 @@
  * What the display tests share (test_zckmssink on vkms, test_display_sharing
  * on virtio-gpu, both in the guest): finding a DRM card by driver, a
  * pipeline played to EOS and kept showing its last frame, and the frame
- * zcconvert makes of a source as tight BGRx bytes. Link display.cpp.
+ * zcconvert makes of a source as tight BGRx bytes. Link display.cpp and
+ * eos_gate.cpp.
  */
 #pragma once
 

@@ -2,9 +2,10 @@
 /*
  * zcbuf and real V4L2 memory-to-memory drivers exchanging dma-bufs, both
  * ways, in the guest (v4l2-interop-in-vm): vicodec's FWHT decoder
- * (GStreamer's v4l2fwhtdec), vim2m's converter (v4l2convert) and vivid's
- * capture (v4l2src), with every dma-buf exporter zcbuf has. Each cell of docs/interop.md that these
- * drivers take part in is a case here:
+ * (GStreamer's v4l2fwhtdec), vim2m's converter (v4l2convert), vivid's
+ * capture (v4l2src) and output (v4l2sink), with every dma-buf exporter zcbuf
+ * has, and their own exports on vkms's screen and virtio-gpu's GPU. Each
+ * cell of docs/interop.md that these drivers take part in is a case here:
  *
  * - works: the frame equals the one the default io modes (mmap) give,
  *   passed through videoconvert where ours goes through zcconvert; the
@@ -44,6 +45,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend_params.h"
@@ -53,6 +55,7 @@
 #include "guest.h"
 #include "tracer_run.h"
 #include "video_compare.h"
+#include "vkms_crc.h"
 
 namespace test = zcbuf::test;
 
@@ -103,14 +106,15 @@ constexpr int kWidth = 640, kHeight = 480; /* vicodec's smallest is 640x360 */
  * noise every frame), so every decoded frame is the same picture: which
  * frames the drain loses (expectDecoderFrames) cannot change the frame
  * compared. */
-std::string decoded(const std::string &ioMode, int frames = kFrames)
+std::string decoded(const std::string &ioMode, int frames = kFrames,
+		    const std::string &format = "I420")
 {
 	return "videotestsrc num-buffers=" + std::to_string(frames) +
-	       " pattern=smpte75 ! video/x-raw,format=I420,width=" + std::to_string(kWidth) +
+	       " pattern=smpte75 ! video/x-raw,format=" + format + ",width=" + std::to_string(kWidth) +
 	       ",height=" + std::to_string(kHeight) +
 	       ",framerate=30/1 ! v4l2fwhtenc extra-controls=c,video_gop_size=1"
 	       " ! v4l2fwhtdec name=dec capture-io-mode=" + ioMode +
-	       " ! video/x-raw,format=I420";
+	       " ! video/x-raw,format=" + format;
 }
 
 /* videotestsrc's bars as RGB (24-bit: what vim2m's OUTPUT queue takes). */
@@ -135,6 +139,7 @@ struct Played {
 	GstSample *last = nullptr; /* the sink's last sample: the test unrefs it */
 	int frames = 0; /* buffers the sink got */
 	std::string chosen; /* chosen-backend of the element named "conv" */
+	std::string methodInUse; /* and its method-in-use, when it is a zcconvert */
 	/* buffers out of the V4L2 element (named "dec" or "vim"), and how
 	 * many of them were zcbuf memory */
 	int v4l2Out = 0, v4l2OutZcbuf = 0;
@@ -225,6 +230,21 @@ struct Census {
 		}
 	}
 };
+
+/* A census once the kernel's dma-buf objects are those of @want, or after
+ * 5 s: a dma-buf that a display scanned out goes only when the driver's
+ * commit work let go of its framebuffer, after the process closed it
+ * (seen with kmssink on vkms: one left at the first look, gone later). */
+Census settledCensus(const Census &want)
+{
+	for (int i = 0; i < 50; i++) {
+		Census now;
+		if (now.dmabufs == want.dmabufs)
+			return now;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	return Census();
+}
 
 /* Open fds on V4L2 nodes. */
 int videoNodes(const Census &census)
@@ -323,6 +343,12 @@ Played play(const std::string &description, bool keepFrames = false,
 		g_object_get(conv, "chosen-backend", &chosen, nullptr);
 		run.chosen = chosen ? chosen : "";
 		g_free(chosen);
+		if (g_object_class_find_property(G_OBJECT_GET_CLASS(conv), "method-in-use")) {
+			gchar *method = nullptr;
+			g_object_get(conv, "method-in-use", &method, nullptr);
+			run.methodInUse = method ? method : "";
+			g_free(method);
+		}
 		gst_object_unref(conv);
 	}
 	gst_element_set_state(pipeline, GST_STATE_NULL);
@@ -451,7 +477,7 @@ protected:
 	 * process does (expectKernelLeftAsBefore). */
 	static void expectNothingLeft(const Census &before)
 	{
-		Census after;
+		Census after = settledCensus(before);
 		EXPECT_EQ(after.dmabufs, before.dmabufs)
 			<< "dma-buf objects left after the runs:" << describe(before.dmabufs, after.dmabufs);
 		for (const std::string kind : { "/dmabuf", "/memfd" }) {
@@ -518,7 +544,7 @@ protected:
 		Census before;
 		test::TracerReport report = test::runWithTracer(pipeline, "null", childGate(pipeline));
 		EXPECT_NE(report.exitStatus, 0) << "refused here, played there:\n" << report.stderrText;
-		Census after;
+		Census after = settledCensus(before);
 		EXPECT_EQ(after.dmabufs, before.dmabufs)
 			<< "dma-buf objects left by the child:" << describe(before.dmabufs, after.dmabufs);
 	}
@@ -529,7 +555,7 @@ protected:
 	{
 		Census before;
 		test::TracerReport report = test::runWithTracer(pipeline, "null", childGate(pipeline));
-		Census after;
+		Census after = settledCensus(before);
 		EXPECT_EQ(after.dmabufs, before.dmabufs)
 			<< "dma-buf objects left by the child:" << describe(before.dmabufs, after.dmabufs);
 		EXPECT_EQ(report.exitStatus, 0) << report.stderrText;
@@ -1251,6 +1277,153 @@ INSTANTIATE_TEST_SUITE_P(
 	 * allocator refuses memory that is no dma-buf, before any ioctl */
 	everyBackend("failed queueing buffer 0: Bad address", "Memory 0 is not of DMABUF"),
 	caseName);
+
+/* ---- V4L2's own buffers into a display (vkms) and the GPU (virtio-gpu) ---- */
+
+/* What a V4L2 driver exports (VIDIOC_EXPBUF, vb2-vmalloc memory) with
+ * @ioMode, 640x480 in @format: vivid's bars, vim2m converting videotestsrc's
+ * RGB, vicodec decoding FWHT. */
+std::string exported(const std::string &driver, const std::string &ioMode,
+		     const std::string &format)
+{
+	if (driver == "vivid")
+		return "v4l2src name=vivid device=" + test::vividNode(0, V4L2_CAP_VIDEO_CAPTURE) +
+		       " io-mode=" + ioMode + " num-buffers=3 extra-controls=c,osd_text_mode=2" +
+		       " ! video/x-raw,format=" + format + ",width=640,height=480";
+	/* the size too: a display's caps would ask vim2m to scale to its mode */
+	if (driver == "vim2m")
+		return rgbBars() + " ! v4l2convert name=vim capture-io-mode=" + ioMode +
+		       " ! video/x-raw,format=" + format + ",width=640,height=480";
+	return decoded(ioMode, kFrames, format);
+}
+
+struct ExportCase {
+	const char *driver; /* vivid, vim2m or vicodec */
+	const char *screenFormat; /* one that vkms's primary plane scans out */
+	const char *gpuFormat; /* one that zcconvert and glupload take */
+};
+
+std::string exportName(const ::testing::TestParamInfo<ExportCase> &info)
+{
+	return info.param.driver;
+}
+
+const auto kExporters = ::testing::Values(ExportCase{ "vivid", "BGRx", "NV12" },
+					  ExportCase{ "vim2m", "RGB16", "YUY2" },
+					  ExportCase{ "vicodec", "", "I420" });
+
+/* vicodec is not on the screen list: vkms scans out no YUV, and
+ * v4l2fwhtdec 1.22.0 decodes no RGB here (the caps of an RGB stream do
+ * not negotiate; with any output a trial run hung) */
+const auto kScreenExporters = ::testing::Values(ExportCase{ "vivid", "BGRx", "NV12" },
+						ExportCase{ "vim2m", "RGB16", "YUY2" });
+
+/* V4L2's exports scanned out on vkms (which reads a foreign dma-buf
+ * through its vmap) by zckmssink and by upstream kmssink: the screen's CRC
+ * equals the one of the same frames through the default (mmap) io mode,
+ * which zckmssink can only copy (allow-copy=true). */
+class V4l2ExportOnScreen : public V4l2Interop, public ::testing::WithParamInterface<ExportCase>
+{
+};
+
+TEST_P(V4l2ExportOnScreen, ShownWithNoCopyByZckmssinkAndKmssink)
+{
+	test::Card vkms = test::findCard("vkms");
+	ASSERT_FALSE(vkms.node.empty()) << "no vkms card: boot with --modprobe vkms";
+	const std::string driver = GetParam().driver, format = GetParam().screenFormat;
+	/* sync=false: under TCG the decoder's frames come late, and a sink
+	 * that syncs drops every one of them */
+	const std::string zckmssink =
+		" ! zckmssink name=sink sync=false device=" + vkms.node + " mode=640x480";
+	Census before;
+	test::Shown reference =
+		test::show(vkms, exported(driver, "mmap", format) + zckmssink + " allow-copy=true");
+	ASSERT_EQ(reference.error, "");
+	ASSERT_GE(reference.samples, 1u);
+	EXPECT_GE(reference.copies, 1u) << "mmap buffers are no dma-buf: zckmssink copies them";
+
+	test::Shown ours = test::show(vkms, exported(driver, "dmabuf", format) + zckmssink);
+	ASSERT_EQ(ours.error, "");
+	EXPECT_EQ(ours.copies, 0u);
+	EXPECT_EQ(ours.crc, reference.crc) << "zckmssink shows other pixels than the reference";
+	expectNothingLeft(before);
+
+	const std::string kmssink =
+		exported(driver, "dmabuf", format) + " ! kmssink name=sink sync=false driver-name=vkms";
+	test::DebugCapture performance({ "GST_PERFORMANCE" }, GST_LEVEL_INFO);
+	test::Shown upstream = test::show(vkms, kmssink);
+	ASSERT_EQ(upstream.error, "");
+	EXPECT_EQ(performance.count({ "frame copy" }), 0) << "kmssink copied the frames";
+	EXPECT_EQ(upstream.crc, reference.crc) << "kmssink shows other pixels than the reference";
+	std::printf("# CRC %08x: reference, zckmssink, kmssink\n", reference.crc);
+	expectNothingLeft(before);
+	/* and in a process of its own, the tracer's word: no copy */
+	expectTracerZeroCopy(kmssink, driver == "vivid" ? "vivid" : "vim");
+}
+
+INSTANTIATE_TEST_SUITE_P(Exporters, V4l2ExportOnScreen, kScreenExporters, exportName);
+
+/* V4L2's exports on virtio-gpu's GPU: virtio-gpu 6.1 imports no foreign
+ * dma-buf, so zcconvert method=auto converts them on the CPU, with the
+ * CPU path's bytes, and glupload uploads them as "Raw Data" (a copy into
+ * a texture), the frames those of the default (mmap) io mode. */
+class V4l2ExportOnTheGpu : public V4l2Interop, public ::testing::WithParamInterface<ExportCase>
+{
+protected:
+	void SetUp() override
+	{
+		V4l2Interop::SetUp();
+		card_ = test::virtioCard();
+		ASSERT_FALSE(card_.empty()) << "no virtio-gpu card: boot with --modprobe virtio_gpu";
+		/* GstGL 1.22 on a card without a window system: EGL on GBM */
+		g_setenv("GST_GL_PLATFORM", "egl", TRUE);
+		g_setenv("GST_GL_API", "gles2", TRUE);
+		g_setenv("GST_GL_WINDOW", "gbm", TRUE);
+		g_setenv("GST_GL_GBM_DRM_DEVICE", card_.c_str(), TRUE);
+	}
+
+	std::string card_;
+};
+
+TEST_P(V4l2ExportOnTheGpu, ConvertedOnTheCpuAndUploadedAsRawData)
+{
+	const std::string driver = GetParam().driver, format = GetParam().gpuFormat;
+	Census before;
+	Played ours = play(exported(driver, "dmabuf", format) + " ! zcconvert name=conv method=auto device=" +
+			   card_ + " ! video/x-raw,format=RGBA" + kSink);
+	ASSERT_EQ(ours.error, "");
+	std::printf("# zcconvert: %s\n", ours.methodInUse.c_str());
+	EXPECT_EQ(ours.methodInUse.rfind("cpu: ", 0), 0u) << ours.methodInUse;
+	Played cpu = play(exported(driver, "mmap", format) +
+			  " ! zcconvert method=cpu ! video/x-raw,format=RGBA" + kSink);
+	ASSERT_EQ(cpu.error, "");
+	expectSameFrame(ours, cpu);
+
+	const std::string gl = " ! glupload ! glcolorconvert ! video/x-raw(memory:GLMemory),format=RGBA"
+			       " ! gldownload ! video/x-raw,format=RGBA" + kSink;
+	test::DebugCapture upload({ "glupload" }, GST_LEVEL_LOG);
+	Played uploaded = play(exported(driver, "dmabuf", format) + gl);
+	std::vector<std::string> uploaders;
+	for (const std::string &line : upload.lines()) {
+		std::size_t to = line.find(" to ", line.find("Changing uploader from "));
+		if (line.find("Changing uploader from ") != std::string::npos && to != std::string::npos)
+			uploaders.push_back(line.substr(to + 4, line.find(" with ", to) - to - 4));
+	}
+	ASSERT_EQ(uploaded.error, "");
+	ASSERT_FALSE(uploaders.empty()) << "glupload logged no uploader";
+	std::printf("# glupload's last uploader: %s\n", uploaders.back().c_str());
+	EXPECT_EQ(uploaders.back(), "Raw Data");
+	Played direct = play(exported(driver, "mmap", format) + gl);
+	ASSERT_EQ(direct.error, "");
+	expectSameFrame(uploaded, direct);
+	release(ours);
+	release(cpu);
+	release(uploaded);
+	release(direct);
+	expectNothingLeft(before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Exporters, V4l2ExportOnTheGpu, kExporters, exportName);
 
 /* zcconvert cannot feed vim2m at all: vim2m's OUTPUT queue takes RGB565,
  * RGB565X, RGB24 and BGR24, zcconvert writes none of them. */
