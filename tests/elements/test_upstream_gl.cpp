@@ -192,10 +192,11 @@ TEST_P(GluploadBackends, UploadsWhatDoesNotImportAsRawData)
 	std::string card = glOnTheCard();
 	SKIP_WITHOUT_THE_CARD(card);
 	std::string backend = GetParam();
-	if (backend == "vgem") {
-		zcbuf::test::Card vgem = zcbuf::test::findCard("vgem");
-		ASSERT_FALSE(vgem.node.empty()) << "no vgem card: boot with --modprobe vgem";
-		backend = "drm:" + vgem.node;
+	if (backend == "vgem" || backend == "vkms") {
+		zcbuf::test::Card other = zcbuf::test::findCard(backend.c_str());
+		ASSERT_FALSE(other.node.empty()) << "no " << backend << " card: boot with --modprobe "
+						 << backend;
+		backend = "drm:" + other.node;
 	}
 	std::string error;
 	std::vector<std::vector<guint8>> ours, reference;
@@ -223,7 +224,7 @@ TEST_P(GluploadBackends, UploadsWhatDoesNotImportAsRawData)
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, GluploadBackends,
-			 ::testing::Values("module", "dma-heap", "udmabuf", "vgem", "memfd"),
+			 ::testing::Values("module", "dma-heap", "udmabuf", "vgem", "vkms", "memfd"),
 			 [](const auto &info) { return zcbuf::test::paramName(info.param); });
 
 } /* namespace */

@@ -140,6 +140,7 @@ struct Played {
 	int frames = 0; /* buffers the sink got */
 	std::string chosen; /* chosen-backend of the element named "conv" */
 	std::string methodInUse; /* and its method-in-use, when it is a zcconvert */
+	int convStride = 0; /* plane 0's stride in the first buffer out of "conv" (VideoMeta) */
 	/* buffers out of the V4L2 element (named "dec" or "vim"), and how
 	 * many of them were zcbuf memory */
 	int v4l2Out = 0, v4l2OutZcbuf = 0;
@@ -276,6 +277,16 @@ GstPadProbeReturn countBuffer(GstPad *, GstPadProbeInfo *, gpointer frames)
 	return GST_PAD_PROBE_OK;
 }
 
+/* Keeps plane 0's stride of the first buffer that has a VideoMeta. */
+GstPadProbeReturn firstStride(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+	auto *stride = static_cast<std::atomic<int> *>(data);
+	GstVideoMeta *meta = gst_buffer_get_video_meta(GST_PAD_PROBE_INFO_BUFFER(info));
+	if (meta && *stride == 0)
+		*stride = meta->stride[0];
+	return GST_PAD_PROBE_OK;
+}
+
 /* Plays @description (its sink named "sink") to EOS, at most 60 s; with
  * @keepFrames, a copy of every frame the sink got is kept; @prepare, if
  * given, sees the pipeline once it started playing (to feed an appsrc). */
@@ -306,6 +317,12 @@ Played play(const std::string &description, bool keepFrames = false,
 		gst_object_unref(pad);
 	}
 	GstElement *conv = gst_bin_get_by_name(GST_BIN(pipeline), "conv");
+	std::atomic<int> convStride{ 0 };
+	if (conv) {
+		GstPad *src = gst_element_get_static_pad(conv, "src");
+		gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, firstStride, &convStride, nullptr);
+		gst_object_unref(src);
+	}
 	OutCount out;
 	for (const char *name : { "dec", "vim", "vivid" }) {
 		GstElement *element = gst_bin_get_by_name(GST_BIN(pipeline), name);
@@ -356,6 +373,7 @@ Played play(const std::string &description, bool keepFrames = false,
 	if (sink)
 		gst_object_unref(sink);
 	run.frames = frames;
+	run.convStride = convStride;
 	run.v4l2Out = out.all;
 	run.v4l2OutZcbuf = out.zcbuf;
 	run.copies = std::move(kept.frames);
@@ -1424,6 +1442,29 @@ TEST_P(V4l2ExportOnTheGpu, ConvertedOnTheCpuAndUploadedAsRawData)
 }
 
 INSTANTIATE_TEST_SUITE_P(Exporters, V4l2ExportOnTheGpu, kExporters, exportName);
+
+/* Rows padded past what vim2m takes: zcupload's pool with rows a multiple
+ * of 2048 bytes (constraints=stride-align=2048; 640 RGB pixels are 1920
+ * bytes, the padded rows 6144), its
+ * VideoMeta saying so, into v4l2convert output-io-mode=dmabuf-import.
+ * vim2m's OUTPUT queue keeps its own bytesperline (width times 3), so
+ * v4l2's import check, which wants the buffer's strides to be the queue's,
+ * refuses them: a stream error, no copy instead. The same frames unpadded
+ * are ConverterOutputImport/module. */
+TEST_F(V4l2Interop, PaddedRowsAreRefusedByVim2m)
+{
+	std::string pipeline = rgbBars() +
+			       " ! zcupload name=conv backend=module constraints=stride-align=2048" +
+			       " ! v4l2convert name=vim output-io-mode=dmabuf-import" + kYuy2 + kSink;
+	test::DebugCapture v4l2(kV4l2Categories, GST_LEVEL_LOG);
+	Played ours = play(pipeline);
+	/* 6144: a multiple of 2048 that whole RGB pixels fill (the pool pads
+	 * rows by pixels) */
+	EXPECT_GT(ours.convStride, 640 * 3) << "zcupload's rows are not padded";
+	EXPECT_EQ(ours.convStride % 2048, 0) << ours.convStride;
+	EXPECT_EQ(ours.frames, 0);
+	expectRefused(ours, v4l2, "cannot import buffers from upstream", pipeline);
+}
 
 /* zcconvert cannot feed vim2m at all: vim2m's OUTPUT queue takes RGB565,
  * RGB565X, RGB24 and BGR24, zcconvert writes none of them. */

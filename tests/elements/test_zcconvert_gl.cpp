@@ -343,7 +343,8 @@ TEST_F(GlTest, AutoChoosesByImport)
 }
 
 /* auto with a frame of every zcbuf backend (docs/interop.md): only
- * virtio-gpu's own dumb buffers import there (gl); every other dma-buf is
+ * virtio-gpu's own dumb buffers import there (gl); every other dma-buf
+ * (vgem's and vkms's dumb buffers too) is
  * refused by eglCreateImage (virtio-gpu 6.1 imports no foreign dma-buf)
  * and memfd is no dma-buf, so those are converted on the CPU, with the
  * CPU path's bytes. */
@@ -362,10 +363,11 @@ TEST_P(GlBackends, AutoConvertsOnTheGpuOnlyWhatImports)
 	std::string backend = GetParam().backend;
 	if (backend == "virtio_gpu")
 		backend = "drm:" + card_;
-	else if (backend == "vgem") {
-		zcbuf::test::Card vgem = zcbuf::test::findCard("vgem");
-		ASSERT_FALSE(vgem.node.empty()) << "no vgem card: boot with --modprobe vgem";
-		backend = "drm:" + vgem.node;
+	else if (backend == "vgem" || backend == "vkms") {
+		zcbuf::test::Card other = zcbuf::test::findCard(backend.c_str());
+		ASSERT_FALSE(other.node.empty()) << "no " << backend << " card: boot with --modprobe "
+						 << backend;
+		backend = "drm:" + other.node;
 	}
 	std::string inCaps = zcbuf::test::videoCaps("I420", 64, 48);
 	std::string outCaps = zcbuf::test::videoCaps("BGRx", 64, 48);
@@ -404,6 +406,7 @@ INSTANTIATE_TEST_SUITE_P(
 		GlBackendCase{ "dma-heap", "cpu: the input does not import on ", "eglCreateImage refused" },
 		GlBackendCase{ "udmabuf", "cpu: the input does not import on ", "eglCreateImage refused" },
 		GlBackendCase{ "vgem", "cpu: the input does not import on ", "eglCreateImage refused" },
+		GlBackendCase{ "vkms", "cpu: the input does not import on ", "eglCreateImage refused" },
 		GlBackendCase{ "memfd", "cpu: the input does not import on ", "not dma-buf memory" }),
 	[](const auto &info) { return zcbuf::test::paramName(info.param.backend); });
 

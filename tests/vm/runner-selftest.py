@@ -74,6 +74,20 @@ def dmesg_warning(vm_run, t):
     t.check(code == 1, 'a clean exit with a WARNING in dmesg fails (1)')
     t.check('dmesg: ' in out and line in out,
             'the offending dmesg line is printed')
+    # vivid's timeout race (vm-run.py, VIVID_TIMEOUT_RACE) is reported and
+    # passes; the same trace in anything but vivid's kthreads fails
+    race = ['schedule_timeout: wrong timeout value fffffffffffffffe',
+            'CPU: 0 PID: 396 Comm: vivid-000-vid-o',
+            'Call Trace:', ' <TASK>', ' schedule_timeout+0x138/0x150',
+            ' vivid_thread_vid_out+0x6bc/0x750 [vivid]', ' </TASK>']
+    inject = '; '.join('echo "<4>%s" > /dev/kmsg' % l for l in race)
+    code, out = run(vm_run, ['--', 'sh', '-c', inject])
+    t.check(code == 0, "vivid's timeout race in dmesg does not fail the run")
+    t.check("vivid's timeout race, not failed" in out, 'and it is reported')
+    other = [l.replace('vivid_thread_vid_out', 'some_thread') for l in race]
+    inject = '; '.join('echo "<4>%s" > /dev/kmsg' % l for l in other)
+    code, out = run(vm_run, ['--', 'sh', '-c', inject])
+    t.check(code == 1, 'the same trace elsewhere fails the run (1)')
 
 
 def timeout(vm_run, t):

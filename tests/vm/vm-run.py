@@ -93,6 +93,15 @@ DMESG_BAD = re.compile(r'WARNING:|BUG:|kernel BUG|Oops|'
                        r'blocked for more than|rcu: INFO:|'
                        r'detected stalls? on CPU')
 
+# A complaint that is vivid's, not ours: its capture and output kthreads
+# check that the next frame is still ahead (time_is_after_jiffies) and then
+# compute the wait from jiffies again; under TCG a tick can fall between the
+# two, the wait comes out negative, and schedule_timeout() prints "wrong
+# timeout value" with a stack (6.1's vivid-kthread-cap.c and -out.c). Seen
+# in CI with vivid's output looped back. The trace is reported, not failed.
+VIVID_TIMEOUT_RACE = re.compile(r'schedule_timeout: wrong timeout value')
+VIVID_THREAD = re.compile(r'vivid_thread_vid_(cap|out)\+')
+
 EXIT_HARNESS = 99
 
 
@@ -537,12 +546,37 @@ def read_file(path):
         return None
 
 
+def known_vivid_traces(lines):
+    """Indexes of the lines of every trace that vivid's timeout race
+    printed: the "wrong timeout value" line, the trace up to </TASK>, when
+    that trace is in one of vivid's kthreads."""
+    known = set()
+    for start, line in enumerate(lines):
+        if not VIVID_TIMEOUT_RACE.search(line):
+            continue
+        end = start
+        while end + 1 < len(lines) and end - start < 40:
+            end += 1
+            if '</TASK>' in lines[end]:
+                break
+        block = range(start, end + 1)
+        if any(VIVID_THREAD.search(lines[i]) for i in block):
+            known.update(block)
+    return known
+
+
 def check_dmesg(jobdir):
     dmesg = read_file(os.path.join(jobdir, 'dmesg'))
     if dmesg is None:
         say('no dmesg came back from the guest')
         return False
-    bad = [line for line in dmesg.splitlines() if DMESG_BAD.search(line)]
+    lines = dmesg.splitlines()
+    known = known_vivid_traces(lines)
+    for i in sorted(known):
+        if DMESG_BAD.search(lines[i]):
+            say('dmesg (vivid\'s timeout race, not failed): ' + lines[i])
+    bad = [line for i, line in enumerate(lines)
+           if DMESG_BAD.search(line) and i not in known]
     if bad:
         say('the guest kernel complained (dmesg):')
         for line in bad:
