@@ -626,7 +626,26 @@ auto everyBackend(const char *udmabufRefusal, const char *memfdRefusal)
 				 ImportCase{ "memfd", memfdRefusal });
 }
 
-class DecoderImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+/* A case of one backend (ImportCase): backend_, its spec here (a failure
+ * when its card is missing), and refusal_, what v4l2 logs when it refuses
+ * it (empty: it works). */
+class ImportTest : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+{
+protected:
+	void SetUp() override
+	{
+		V4l2Interop::SetUp();
+		if (IsSkipped() || HasFatalFailure())
+			return;
+		backend_ = backendSpec(GetParam().backend);
+		ASSERT_FALSE(backend_.empty()) << "no " << GetParam().backend << " card";
+		refusal_ = GetParam().refusal;
+	}
+
+	std::string backend_, refusal_;
+};
+
+class DecoderImport : public ImportTest
 {
 };
 
@@ -634,9 +653,7 @@ const std::string kThumbnails = " ! zcthumbnail interval-frames=1 location=/tmp/
 
 TEST_P(DecoderImport, DecodesIntoZcbufMemoryOrIsRefusedAsDocumented)
 {
-	std::string backend = backendSpec(GetParam().backend);
-	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
-	const std::string refusal = GetParam().refusal;
+	const std::string backend = backend_, refusal = refusal_;
 	std::string pipeline = decoded("dmabuf-import") + " ! zcconvert name=conv backend=" + backend +
 			       " ! video/x-raw,format=BGRx" + kThumbnails +
 			       " ! fakesink name=sink sync=false";
@@ -797,7 +814,7 @@ void feed(GstElement *pipeline, const Bitstream &stream, GstAllocator *allocator
 	gst_object_unref(src);
 }
 
-class DecoderOutputImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+class DecoderOutputImport : public ImportTest
 {
 };
 
@@ -805,9 +822,7 @@ class DecoderOutputImport : public V4l2Interop, public ::testing::WithParamInter
  * by vicodec from its fds (the decoder's OUTPUT queue is DMABUF). */
 TEST_P(DecoderOutputImport, ReadsABitstreamInZcbufMemoryOrIsRefusedAsDocumented)
 {
-	std::string backend = backendSpec(GetParam().backend);
-	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
-	const std::string refusal = GetParam().refusal;
+	const std::string backend = backend_, refusal = refusal_;
 	Bitstream stream;
 	encode(stream);
 	ASSERT_EQ(stream.frames.size(), static_cast<size_t>(kFrames));
@@ -898,15 +913,13 @@ TEST_F(V4l2Interop, ConverterExportsIntoZcthumbnailAndZcconvert)
 
 /* vim2m converting into zcconvert's pool (CAPTURE queue DMABUF), from
  * every backend. */
-class ConverterCaptureImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+class ConverterCaptureImport : public ImportTest
 {
 };
 
 TEST_P(ConverterCaptureImport, ConvertsIntoZcbufMemoryOrIsRefusedAsDocumented)
 {
-	std::string backend = backendSpec(GetParam().backend);
-	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
-	const std::string refusal = GetParam().refusal;
+	const std::string backend = backend_, refusal = refusal_;
 	std::string pipeline = rgbBars() + " ! v4l2convert name=vim capture-io-mode=dmabuf-import" +
 			       kYuy2 + " ! zcconvert name=conv backend=" + backend +
 			       " ! video/x-raw,format=BGRx" + kSink;
@@ -942,15 +955,13 @@ INSTANTIATE_TEST_SUITE_P(
 
 /* vim2m reading zcbuf memory (OUTPUT queue DMABUF): videotestsrc writes
  * into the pool zcupload proposes, zcupload passes it on untouched. */
-class ConverterOutputImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+class ConverterOutputImport : public ImportTest
 {
 };
 
 TEST_P(ConverterOutputImport, ReadsZcbufMemoryOrIsRefusedAsDocumented)
 {
-	std::string backend = backendSpec(GetParam().backend);
-	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
-	const std::string refusal = GetParam().refusal;
+	const std::string backend = backend_, refusal = refusal_;
 	std::string pipeline = rgbBars() + " ! zcupload name=conv backend=" + backend +
 			       " ! v4l2convert name=vim output-io-mode=dmabuf-import" + kYuy2 + kSink;
 	Census before;
@@ -998,16 +1009,14 @@ std::string vividBars(int instance, const std::string &ioMode)
 /* vivid capturing into zcconvert's pool (vivid-000, vb2-vmalloc; the
  * contiguous instance is capture-constraints-in-vm's), from every
  * backend. */
-class VividCaptureImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+class VividCaptureImport : public ImportTest
 {
 };
 
 TEST_P(VividCaptureImport, CapturesIntoZcbufMemoryOrIsRefusedAsDocumented)
 {
 	ASSERT_FALSE(test::vividNode(0, V4L2_CAP_VIDEO_CAPTURE).empty()) << "no vivid-000";
-	std::string backend = backendSpec(GetParam().backend);
-	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
-	const std::string refusal = GetParam().refusal;
+	const std::string backend = backend_, refusal = refusal_;
 	std::string pipeline = vividBars(0, "dmabuf-import") + " ! zcconvert name=conv backend=" +
 			       backend + " ! video/x-raw,format=BGRx" + kSink;
 	Census before;
@@ -1224,7 +1233,7 @@ GstPadProbeReturn compareLooped(GstPad *, GstPadProbeInfo *info, gpointer data)
 /* v4l2sink showing zcbuf memory on vivid-000's output (vb2-vmalloc),
  * from every backend: vivid reads it in place (the looped-back capture is
  * the bars), or refuses it as documented. */
-class VividOutputImport : public V4l2Interop, public ::testing::WithParamInterface<ImportCase>
+class VividOutputImport : public ImportTest
 {
 };
 
@@ -1234,9 +1243,7 @@ TEST_P(VividOutputImport, ShowsZcbufMemoryOrIsRefusedAsDocumented)
 	const std::string capture = test::vividNode(0, V4L2_CAP_VIDEO_CAPTURE);
 	ASSERT_FALSE(output.empty() || capture.empty())
 		<< "no output and capture on vivid-000: boot with node_types=0x101";
-	std::string backend = backendSpec(GetParam().backend);
-	ASSERT_FALSE(backend.empty()) << "no " << GetParam().backend << " card";
-	const std::string refusal = GetParam().refusal;
+	const std::string backend = backend_, refusal = refusal_;
 
 	Played reference = play(hdBars(1) + " ! fakesink name=sink");
 	ASSERT_EQ(reference.error, "");
